@@ -1,0 +1,180 @@
+// Package cli is the cupaas command line: the root command, the mapping of
+// errors to exit codes, and signal handling. main calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cupaas/cupaas/pkg/build"
+	"github.com/cupaas/cupaas/pkg/cmd/completion"
+	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
+	"github.com/cupaas/cupaas/pkg/cmd/validate"
+	"github.com/cupaas/cupaas/pkg/cmd/version"
+	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/run"
+	"github.com/cupaas/cupaas/pkg/settings"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+)
+
+// Main runs cupaas with the process's arguments and returns the exit code.
+func Main() int {
+	ios := iostreams.System()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := settings.Load(os.Getenv)
+	if err != nil {
+		return PrintError(ios, err, false)
+	}
+	f := &cmdutil.Factory{IOStreams: ios, Runner: run.NewOS(), Settings: s, Getenv: os.Getenv}
+	return Execute(ctx, f, os.Args[1:])
+}
+
+// Execute runs the root command with args and maps the outcome to an exit
+// code, printing any error once, on stderr.
+func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	_, err := root.ExecuteContextC(ctx)
+	return PrintError(f.IOStreams, err, ctx.Err() != nil)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
+	info := build.Current()
+	var chdir string
+	root := &cobra.Command{
+		Use:   "cupaas <command>",
+		Short: "Deploy the app in this directory to your local Kubernetes",
+		Long: `cupaas gives your app a Heroku-like deploy on a local Kubernetes (minikube),
+with no server: it reads .cupaas.yml, builds the image, applies the manifests
+and prints the URL.`,
+		Example: `  $ cupaas init           # detect the project and write .cupaas.yml
+  $ cupaas validate       # check .cupaas.yml
+  $ cupaas deploy         # build, deploy and print the URL`,
+		Version:       versionString(info),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if chdir != "" {
+				if err := os.Chdir(chdir); err != nil {
+					return cmdutil.FlagErrorf("cannot change to directory %s: %v", chdir, err)
+				}
+			}
+			return nil
+		},
+	}
+	root.SetVersionTemplate("cupaas version {{.Version}}\n")
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
+	root.SetIn(f.IOStreams.In)
+	root.PersistentFlags().StringVarP(&chdir, "chdir", "C", "", "run as if cupaas was started in `dir`")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
+	})
+	root.CompletionOptions.DisableDefaultCmd = true
+
+	root.AddCommand(
+		initcmd.NewCmdInit(f, nil),
+		validate.NewCmdValidate(f, nil),
+		version.NewCmdVersion(f, info),
+		completion.NewCmdCompletion(f),
+	)
+	return root
+}
+
+func versionString(i build.Info) string {
+	s := i.Version
+	if i.Commit != "" {
+		s += " (commit " + i.Commit
+		if i.Date != "" {
+			s += ", built " + i.Date
+		}
+		s += ")"
+	}
+	return s
+}
+
+// PrintError prints err once on stderr and returns the exit code for it:
+// 0 for nil, 2 for usage and config errors, 130 when interrupted, else 1.
+func PrintError(ios *iostreams.IOStreams, err error, interrupted bool) int {
+	if err == nil {
+		return ExitOK
+	}
+	w := ios.ErrOut
+	st := ios.ErrStyles()
+	var (
+		cfgErr   *config.Error
+		exitErr  *cmdutil.ExitError
+		notFound *config.NotFoundError
+		flagErr  *cmdutil.FlagError
+		usageErr *cmdutil.UsageError
+	)
+	switch {
+	case errors.As(err, &cfgErr):
+		PrintConfigError(ios, cfgErr)
+		return ExitUsage
+	case errors.As(err, &exitErr):
+		if exitErr.Err != nil && !errors.Is(exitErr.Err, cmdutil.ErrSilent) {
+			fmt.Fprintf(w, "%s %s\n", st.Failure.Render("Error:"), exitErr.Err)
+		}
+		return exitErr.Code
+	case errors.Is(err, cmdutil.ErrSilent):
+		if interrupted {
+			return ExitInterrupted
+		}
+		return ExitFailure
+	case interrupted || errors.Is(err, context.Canceled):
+		fmt.Fprintf(w, "%s interrupted\n", st.Failure.Render("Error:"))
+		return ExitInterrupted
+	}
+	fmt.Fprintf(w, "%s %s\n", st.Failure.Render("Error:"), err)
+	switch {
+	case errors.As(err, &notFound), errors.As(err, &flagErr), errors.As(err, &usageErr):
+		return ExitUsage
+	case strings.HasPrefix(err.Error(), "unknown command "), strings.HasPrefix(err.Error(), "unknown flag"):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// PrintConfigError prints every problem of a config file, with the source
+// line and a caret under it when stderr is a terminal.
+func PrintConfigError(ios *iostreams.IOStreams, e *config.Error) {
+	w := ios.ErrOut
+	st := ios.ErrStyles()
+	for _, p := range e.Problems {
+		fmt.Fprintf(w, "%s %s\n", st.Failure.Render(p.Location()+":"), p.Msg)
+		if ios.IsStderrTTY() {
+			if s := e.Snippet(p); s != "" {
+				fmt.Fprintln(w, st.Muted.Render(s))
+			}
+		}
+	}
+	n := len(e.Problems)
+	file := config.FileName
+	if n > 0 {
+		file = e.Problems[0].File
+	}
+	if n == 1 {
+		fmt.Fprintf(w, "%s 1 problem in %s\n", st.FailureIcon(), file)
+	} else {
+		fmt.Fprintf(w, "%s %d problems in %s\n", st.FailureIcon(), n, file)
+	}
+}

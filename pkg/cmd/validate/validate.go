@@ -1,0 +1,83 @@
+// Package validate implements `cupaas validate`.
+package validate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/iostreams"
+)
+
+// Options are the inputs of `cupaas validate`.
+type Options struct {
+	IO   *iostreams.IOStreams
+	Dir  string
+	JSON bool
+}
+
+// NewCmdValidate returns the command. runF replaces the run function in tests.
+func NewCmdValidate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Dir: "."}
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check .cupaas.yml and report every problem",
+		Long: `Load .cupaas.yml, check every setting and print each problem as
+file:line:column: message. Exits 2 when there are problems.`,
+		Example: `  $ cupaas validate
+  ✓ .cupaas.yml is valid
+  tasks · python:3.11 · port 5000 · 1 replica · services mongodb:6.0.2
+
+  $ cupaas validate --json | jq .config.services`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// Result is the JSON form of a validation.
+type Result struct {
+	Valid    bool             `json:"valid"`
+	Problems []config.Problem `json:"problems"`
+	Config   *config.Config   `json:"config,omitempty"`
+}
+
+// Run loads and validates the config.
+func Run(opts *Options) error {
+	c, err := config.Load(opts.Dir)
+	if opts.JSON {
+		res := Result{Valid: err == nil, Config: c, Problems: []config.Problem{}}
+		var cfgErr *config.Error
+		if errors.As(err, &cfgErr) {
+			res.Problems = cfgErr.Problems
+		} else if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(res); encErr != nil {
+			return encErr
+		}
+		if err != nil {
+			return &cmdutil.ExitError{Code: 2}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st := opts.IO.Styles()
+	fmt.Fprintf(opts.IO.Out, "%s %s is valid\n", st.SuccessIcon(), c.File)
+	fmt.Fprintln(opts.IO.Out, c.Summary())
+	return nil
+}

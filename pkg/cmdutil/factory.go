@@ -1,0 +1,58 @@
+// Package cmdutil holds what every command shares: the Factory of
+// dependencies, the error types that decide exit codes, and small helpers
+// for flags and arguments.
+package cmdutil
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/run"
+	"github.com/cupaas/cupaas/pkg/settings"
+)
+
+// Factory carries the dependencies of commands. Tests build one with fakes.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	Runner    run.Runner
+	// Settings are the user-level defaults; nil means none.
+	Settings *settings.Settings
+	// Getenv reads the environment.
+	Getenv func(string) string
+}
+
+// ExactArgs is cobra.ExactArgs with a usage error (exit 2) and a clearer
+// message.
+func ExactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return FlagErrorf("%s: expected %s, got %d argument(s); see `%s --help`", cmd.CommandPath(), what, len(args), cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// NoArgs refuses positional arguments with a usage error.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return FlagErrorf("%s takes no arguments, got %q; see `%s --help`", cmd.CommandPath(), args[0], cmd.CommandPath())
+	}
+	return nil
+}
+
+// MinimumArgs requires at least n arguments.
+func MinimumArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return FlagErrorf("%s: expected %s; see `%s --help`", cmd.CommandPath(), what, cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// Wrap adds context to an error.
+func Wrap(err error, format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}

@@ -1,0 +1,118 @@
+// Package settings reads the user-level defaults of cupaas: command-line
+// flags win over CUPAAS_* environment variables, which win over the user's
+// config file (~/.config/cupaas/config.yaml, or $XDG_CONFIG_HOME/cupaas,
+// or the file named by CUPAAS_CONFIG). It never reads `.cupaas.yml`.
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// Keys are the settings a user may set in the config file or as CUPAAS_*
+// variables (a '-' becomes '_': CUPAAS_CONTEXT, CUPAAS_TIMEOUT).
+var Keys = []string{"context", "timeout", "wait"}
+
+// Settings are the user-level defaults.
+type Settings struct {
+	v    *viper.Viper
+	path string
+}
+
+// Path returns the config file location, whether or not it exists.
+func Path(getenv func(string) string) string {
+	if p := getenv("CUPAAS_CONFIG"); p != "" {
+		return p
+	}
+	if x := getenv("XDG_CONFIG_HOME"); x != "" {
+		return filepath.Join(x, "cupaas", "config.yaml")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config", "cupaas", "config.yaml")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".config", "cupaas", "config.yaml")
+	}
+	return ""
+}
+
+// Load reads the config file (a missing one is fine) and binds CUPAAS_*
+// environment variables.
+func Load(getenv func(string) string) (*Settings, error) {
+	v := viper.New()
+	v.SetEnvPrefix("CUPAAS")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	s := &Settings{v: v, path: Path(getenv)}
+	if s.path == "" {
+		return s, nil
+	}
+	if _, err := os.Stat(s.path); errors.Is(err, os.ErrNotExist) {
+		return s, nil
+	}
+	v.SetConfigFile(s.path)
+	v.SetConfigType("yaml")
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("cannot read the cupaas settings file %s: %v; fix it, or point CUPAAS_CONFIG at another file", s.path, err)
+	}
+	for _, k := range v.AllKeys() {
+		if !known(k) {
+			return nil, fmt.Errorf("%s: unknown setting %q (known: %s)", s.path, k, strings.Join(Keys, ", "))
+		}
+	}
+	return s, nil
+}
+
+func known(k string) bool {
+	for _, x := range Keys {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// String returns the value of the flag named key: the flag when it was
+// given, else CUPAAS_<KEY>, else the config file, else the flag's default.
+func (s *Settings) String(flags *pflag.FlagSet, key string) string {
+	f := flags.Lookup(key)
+	if f != nil && f.Changed {
+		return f.Value.String()
+	}
+	if s != nil && s.v.IsSet(key) {
+		return s.v.GetString(key)
+	}
+	if f != nil {
+		return f.Value.String()
+	}
+	return ""
+}
+
+// Duration is String for a duration flag; a malformed value names where it
+// came from.
+func (s *Settings) Duration(flags *pflag.FlagSet, key string) (time.Duration, error) {
+	raw := s.String(flags, key)
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("invalid %s %q (from %s): use a duration such as 5m or 90s", key, raw, s.source(flags, key))
+	}
+	return d, nil
+}
+
+func (s *Settings) source(flags *pflag.FlagSet, key string) string {
+	if f := flags.Lookup(key); f != nil && f.Changed {
+		return "--" + key
+	}
+	env := "CUPAAS_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
+	if _, ok := os.LookupEnv(env); ok {
+		return env
+	}
+	return s.path
+}
