@@ -1,0 +1,3 @@
+module example.com/broken
+
+go one.two

@@ -1,0 +1,210 @@
+package iostreams
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// Progress prints the steps of a pipeline on stderr: on a terminal an
+// animated line per running step, replaced by `✓ name (detail) 1.2s` when
+// it ends; elsewhere only the final lines.
+type Progress struct {
+	w     io.Writer
+	st    Styles
+	tty   bool
+	quiet bool
+	now   func() time.Time
+
+	mu      sync.Mutex
+	active  *Step
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// NewProgress returns a step printer writing to stderr. quiet hides the
+// step lines but never failures or warnings.
+func (s *IOStreams) NewProgress(quiet bool) *Progress {
+	return &Progress{w: s.ErrOut, st: s.ErrStyles(), tty: s.stderrTTY, quiet: quiet, now: time.Now}
+}
+
+// WithClock replaces the clock, so tests can assert exact durations.
+func (p *Progress) WithClock(now func() time.Time) *Progress {
+	p.now = now
+	return p
+}
+
+// Step is one running step.
+type Step struct {
+	p     *Progress
+	name  string
+	start time.Time
+	ended bool
+}
+
+// Start begins a step.
+func (p *Progress) Start(name string) *Step {
+	st := &Step{p: p, name: name, start: p.now()}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopSpinner()
+	p.active = st
+	if p.tty && !p.quiet {
+		p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+		go p.spin(st, p.stop, p.stopped)
+	}
+	return st
+}
+
+func (p *Progress) spin(st *Step, stop, stopped chan struct{}) {
+	defer close(stopped)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		p.mu.Lock()
+		fmt.Fprintf(p.w, "\r\x1b[2K%s %s", p.st.Muted.Render(spinnerFrames[i%len(spinnerFrames)]), st.name)
+		p.mu.Unlock()
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stopSpinner stops the animation and clears its line; p.mu is held.
+func (p *Progress) stopSpinner() {
+	if p.stop == nil {
+		return
+	}
+	close(p.stop)
+	p.mu.Unlock()
+	<-p.stopped
+	p.mu.Lock()
+	p.stop, p.stopped = nil, nil
+	fmt.Fprint(p.w, "\r\x1b[2K")
+}
+
+// restart resumes the animation of the active step after a printed line.
+func (p *Progress) restart() {
+	if p.tty && !p.quiet && p.active != nil && !p.active.ended && p.stop == nil {
+		p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+		go p.spin(p.active, p.stop, p.stopped)
+	}
+}
+
+// Done ends the step successfully; detail (e.g. "cached") goes in brackets.
+func (st *Step) Done(detail string) { st.end(st.p.st.SuccessIcon(), detail, false) }
+
+// Fail ends the step as failed; the line is printed even when quiet.
+func (st *Step) Fail(detail string) { st.end(st.p.st.FailureIcon(), detail, true) }
+
+func (st *Step) end(icon, detail string, always bool) {
+	p := st.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st.ended {
+		return
+	}
+	st.ended = true
+	p.stopSpinner()
+	if p.quiet && !always {
+		return
+	}
+	line := icon + " " + st.name
+	if detail != "" {
+		line += " (" + detail + ")"
+	}
+	fmt.Fprintf(p.w, "%s %s\n", line, p.st.Muted.Render(FormatDuration(p.now().Sub(st.start))))
+}
+
+// Warn prints `! msg` under the step without ending it.
+func (st *Step) Warn(msg string) {
+	p := st.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopSpinner()
+	fmt.Fprintf(p.w, "%s %s\n", p.st.WarningIcon(), msg)
+	p.restart()
+}
+
+// Log prints a line of a subprocess's output (for -v) without breaking the
+// animation.
+func (st *Step) Log(line string) {
+	p := st.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopSpinner()
+	fmt.Fprintf(p.w, "%s\n", p.st.Muted.Render("  "+line))
+	p.restart()
+}
+
+// Writer returns an io.Writer that logs each complete line with Log.
+func (st *Step) Writer() io.Writer { return &lineWriter{st: st} }
+
+type lineWriter struct {
+	st  *Step
+	buf []byte
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.buf = append(w.buf, b...)
+	for {
+		i := indexNewline(w.buf)
+		if i < 0 {
+			break
+		}
+		w.st.Log(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	return len(b), nil
+}
+
+func indexNewline(b []byte) int {
+	for i, c := range b {
+		if c == '\n' {
+			return i
+		}
+	}
+	return -1
+}
+
+// Infof prints a plain line (hidden when quiet).
+func (p *Progress) Infof(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.quiet {
+		return
+	}
+	p.stopSpinner()
+	fmt.Fprintf(p.w, format+"\n", args...)
+	p.restart()
+}
+
+// Warnf prints `! message`, even when quiet.
+func (p *Progress) Warnf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopSpinner()
+	fmt.Fprintf(p.w, "%s %s\n", p.st.WarningIcon(), fmt.Sprintf(format, args...))
+	p.restart()
+}
+
+// Stop ends any animation, for an interrupted pipeline.
+func (p *Progress) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopSpinner()
+}
+
+// FormatDuration rounds d for humans: 0.4s, 12.3s, 1m05s.
+func FormatDuration(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}

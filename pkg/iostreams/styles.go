@@ -1,0 +1,47 @@
+package iostreams
+
+import (
+	"io"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// Styles are every style cupaas uses, declared in this one place. With
+// colour off each renders its text unchanged: no escape sequence at all.
+type Styles struct {
+	Success lipgloss.Style
+	Failure lipgloss.Style
+	Warning lipgloss.Style
+	Bold    lipgloss.Style
+	Muted   lipgloss.Style
+	Code    lipgloss.Style
+	Header  lipgloss.Style
+}
+
+func newStyles(w io.Writer, color bool) Styles {
+	r := lipgloss.NewRenderer(w)
+	if color {
+		r.SetColorProfile(termenv.ANSI256)
+	} else {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return Styles{
+		Success: r.NewStyle().Foreground(lipgloss.Color("2")),
+		Failure: r.NewStyle().Foreground(lipgloss.Color("1")),
+		Warning: r.NewStyle().Foreground(lipgloss.Color("3")),
+		Bold:    r.NewStyle().Bold(true),
+		Muted:   r.NewStyle().Faint(true),
+		Code:    r.NewStyle().Foreground(lipgloss.Color("6")),
+		Header:  r.NewStyle().Bold(true).Underline(true),
+	}
+}
+
+// SuccessIcon is a green check mark.
+func (s Styles) SuccessIcon() string { return s.Success.Render("✓") }
+
+// FailureIcon is a red cross.
+func (s Styles) FailureIcon() string { return s.Failure.Render("✗") }
+
+// WarningIcon is a yellow exclamation mark.
+func (s Styles) WarningIcon() string { return s.Warning.Render("!") }

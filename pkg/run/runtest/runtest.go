@@ -1,0 +1,203 @@
+// Package runtest provides a fake run.Runner for tests: stubs match an argv
+// exactly or by a regular expression, calls are recorded, an unexpected
+// call fails the test and so does a stub that was never used.
+package runtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cupaas/cupaas/pkg/run"
+)
+
+// Call is one recorded call.
+type Call struct {
+	run.Cmd
+	// StdinData is what the command read from Stdin.
+	StdinData string
+}
+
+// Line is the call's command line.
+func (c Call) Line() string { return run.CommandLine(c.Argv) }
+
+// Fake implements run.Runner. It is safe for concurrent use.
+type Fake struct {
+	t     testing.TB
+	mu    sync.Mutex
+	stubs []*Stub
+	calls []Call
+	paths map[string]lookResult
+}
+
+type lookResult struct {
+	path string
+	err  error
+}
+
+// New returns a Fake that fails t, at cleanup, for every stub never used.
+func New(t testing.TB) *Fake {
+	f := &Fake{t: t, paths: map[string]lookResult{}}
+	t.Cleanup(func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, s := range f.stubs {
+			if s.used == 0 {
+				t.Errorf("runtest: stub never used: %s", s.describe())
+			}
+		}
+	})
+	return f
+}
+
+// Stub is the canned answer to matching calls.
+type Stub struct {
+	exact   []string
+	pattern *regexp.Regexp
+	stdout  string
+	stderr  string
+	exit    int
+	times   int // 0 = any number ≥ 1
+	used    int
+	do      func(ctx context.Context, cmd run.Cmd) ([]byte, error)
+}
+
+// Stub answers calls whose argv is exactly argv.
+func (f *Fake) Stub(argv ...string) *Stub {
+	s := &Stub{exact: argv, times: 1}
+	f.add(s)
+	return s
+}
+
+// StubPattern answers calls whose command line (run.CommandLine) matches
+// the regular expression pattern.
+func (f *Fake) StubPattern(pattern string) *Stub {
+	s := &Stub{pattern: regexp.MustCompile(pattern), times: 1}
+	f.add(s)
+	return s
+}
+
+func (f *Fake) add(s *Stub) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stubs = append(f.stubs, s)
+}
+
+// Stdout sets what the stub prints on stdout.
+func (s *Stub) Stdout(out string) *Stub { s.stdout = out; return s }
+
+// Stderr sets what the stub prints on stderr.
+func (s *Stub) Stderr(out string) *Stub { s.stderr = out; return s }
+
+// Exit sets the stub's exit code.
+func (s *Stub) Exit(code int) *Stub { s.exit = code; return s }
+
+// Times sets how many calls the stub answers; 0 means any number, at least one.
+func (s *Stub) Times(n int) *Stub { s.times = n; return s }
+
+// Do gives the stub custom behaviour (block until ctx is done, read stdin...).
+func (s *Stub) Do(fn func(ctx context.Context, cmd run.Cmd) ([]byte, error)) *Stub {
+	s.do = fn
+	return s
+}
+
+func (s *Stub) describe() string {
+	if s.pattern != nil {
+		return "pattern " + s.pattern.String()
+	}
+	return run.CommandLine(s.exact)
+}
+
+func (s *Stub) matches(argv []string) bool {
+	if s.times > 0 && s.used >= s.times {
+		return false
+	}
+	if s.pattern != nil {
+		return s.pattern.MatchString(run.CommandLine(argv))
+	}
+	if len(s.exact) != len(argv) {
+		return false
+	}
+	for i := range argv {
+		if argv[i] != s.exact[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// LookPathResult sets what LookPath answers for name. By default every
+// program is found at /fake/bin/<name>.
+func (f *Fake) LookPathResult(name, path string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.paths[name] = lookResult{path, err}
+}
+
+// LookPath implements run.Runner.
+func (f *Fake) LookPath(name string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.paths[name]; ok {
+		return r.path, r.err
+	}
+	return "/fake/bin/" + name, nil
+}
+
+// Calls returns the recorded calls in order.
+func (f *Fake) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Call(nil), f.calls...)
+}
+
+// Lines returns the command lines of the recorded calls.
+func (f *Fake) Lines() []string {
+	var out []string
+	for _, c := range f.Calls() {
+		out = append(out, c.Line())
+	}
+	return out
+}
+
+// Run implements run.Runner.
+func (f *Fake) Run(ctx context.Context, cmd run.Cmd) ([]byte, error) {
+	call := Call{Cmd: cmd}
+	if cmd.Stdin != nil {
+		data, _ := io.ReadAll(cmd.Stdin)
+		call.StdinData = string(data)
+		cmd.Stdin = strings.NewReader(call.StdinData)
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, call)
+	var stub *Stub
+	for _, s := range f.stubs {
+		if s.matches(cmd.Argv) {
+			stub = s
+			s.used++
+			break
+		}
+	}
+	f.mu.Unlock()
+	if stub == nil {
+		f.t.Errorf("runtest: unexpected command: %s", run.CommandLine(cmd.Argv))
+		return nil, fmt.Errorf("runtest: unexpected command: %s", run.CommandLine(cmd.Argv))
+	}
+	if stub.do != nil {
+		return stub.do(ctx, cmd)
+	}
+	if cmd.Stdout != nil {
+		io.WriteString(cmd.Stdout, stub.stdout)
+	}
+	if cmd.Stderr != nil {
+		io.WriteString(cmd.Stderr, stub.stderr)
+	}
+	if stub.exit != 0 {
+		return []byte(stub.stdout), &run.Error{Argv: cmd.Argv, ExitCode: stub.exit, Output: []byte(stub.stdout + stub.stderr)}
+	}
+	return []byte(stub.stdout), nil
+}
