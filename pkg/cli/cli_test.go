@@ -10,6 +10,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/spf13/cobra"
 
+	"github.com/cupaas/cupaas/internal/faketool"
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/iostreams"
@@ -19,7 +20,10 @@ var update = flag.Bool("update", false, "rewrite golden files and generated comp
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"cupaas": func() { os.Exit(Main()) },
+		"cupaas":   func() { os.Exit(Main()) },
+		"docker":   func() { os.Exit(faketool.Main("docker")) },
+		"kubectl":  func() { os.Exit(faketool.Main("kubectl")) },
+		"minikube": func() { os.Exit(faketool.Main("minikube")) },
 	})
 }
 
@@ -31,9 +35,38 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "")
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
+			env.Setenv("FAKE_LOG", filepath.Join(env.WorkDir, "calls.log"))
+			env.Setenv("FAKE_RULES", filepath.Join(env.WorkDir, "fake.rules"))
+			env.Setenv("FAKE_STDIN", filepath.Join(env.WorkDir, "stdin.log"))
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"without": cmdWithout,
+		},
 	})
+}
+
+// cmdWithout (`without TOOL...`) leaves only the other fake tools and
+// cupaas on PATH, to test what happens when a tool is not installed.
+func cmdWithout(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: without TOOL...")
+	}
+	fakes := filepath.SplitList(ts.Getenv("PATH"))[0]
+	bin := ts.MkAbs("without-bin")
+	ts.Check(os.MkdirAll(bin, 0o755))
+	entries, err := os.ReadDir(fakes)
+	ts.Check(err)
+	skip := map[string]bool{}
+	for _, a := range args {
+		skip[a] = true
+	}
+	for _, e := range entries {
+		if !skip[e.Name()] {
+			ts.Check(os.Symlink(filepath.Join(fakes, e.Name()), filepath.Join(bin, e.Name())))
+		}
+	}
+	ts.Setenv("PATH", bin)
 }
 
 func testRoot(t *testing.T) *cobra.Command {

@@ -111,14 +111,14 @@ func CompleteServices(*cobra.Command, []string, string) ([]string, cobra.ShellCo
 
 // Result is what init did, for --json.
 type Result struct {
-	File       string          `json:"file"`
-	Language   string          `json:"language,omitempty"`
-	Detected   []DetectedValue `json:"detected"`
-	Written    []string        `json:"written"`
-	Config     string          `json:"config"`
-	Notes      []string        `json:"notes,omitempty"`
-	GitIgnore  []string        `json:"gitignoreAdded,omitempty"`
-	DockerIgn  bool            `json:"dockerignoreWritten"`
+	File      string          `json:"file"`
+	Language  string          `json:"language,omitempty"`
+	Detected  []DetectedValue `json:"detected"`
+	Written   []string        `json:"written"`
+	Config    string          `json:"config"`
+	Notes     []string        `json:"notes,omitempty"`
+	GitIgnore []string        `json:"gitignoreAdded,omitempty"`
+	DockerIgn bool            `json:"dockerignoreWritten"`
 }
 
 // DetectedValue is one detected setting and why.

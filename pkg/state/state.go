@@ -1,0 +1,61 @@
+// Package state records the last successful deploy of an app in
+// `<app>/.cupaas/state.json`: which cluster context and namespace it went
+// to, and which image runs. `cupaas env set` uses it to apply a change at
+// once, to the same place, without rebuilding.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cupaas/cupaas/pkg/atomicfile"
+)
+
+// State is the last successful deploy.
+type State struct {
+	App        string    `json:"app"`
+	Namespace  string    `json:"namespace"`
+	Context    string    `json:"context"`
+	Image      string    `json:"image"`
+	Tag        string    `json:"tag"`
+	Commit     string    `json:"commit,omitempty"`
+	URL        string    `json:"url,omitempty"`
+	DeployedAt time.Time `json:"deployedAt"`
+}
+
+// Path is where the state of the app in appDir is kept.
+func Path(appDir string) string { return filepath.Join(appDir, ".cupaas", "state.json") }
+
+// Load returns the last deploy, or nil when the app was never deployed.
+func Load(appDir string) (*State, error) {
+	p := Path(appDir)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", p, err)
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s is corrupt (%v); delete it, and the next `cupaas deploy` writes it again", p, err)
+	}
+	return &s, nil
+}
+
+// Save records s atomically.
+func Save(appDir string, s State) error {
+	if err := os.MkdirAll(filepath.Dir(Path(appDir)), 0o700); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(Path(appDir), append(data, '\n'), 0o600)
+}
