@@ -16,6 +16,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/build"
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
+	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
 	"github.com/cupaas/cupaas/pkg/cmd/validate"
 	"github.com/cupaas/cupaas/pkg/cmd/version"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
@@ -93,6 +94,7 @@ and prints the URL.`,
 	root.AddCommand(
 		initcmd.NewCmdInit(f, nil),
 		validate.NewCmdValidate(f, nil),
+		rendercmd.NewCmdRender(f, nil),
 		version.NewCmdVersion(f, info),
 		completion.NewCmdCompletion(f),
 	)

@@ -1,0 +1,158 @@
+// Package bundle prepares everything that `cupaas render` prints and
+// `cupaas deploy` applies: the loaded config, the Dockerfile (generated, or
+// the app's own), the image name and tag, the git revision, the service
+// credentials, the app's secrets and the Kubernetes objects.
+package bundle
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/cupaas/cupaas/pkg/atomicfile"
+	"github.com/cupaas/cupaas/pkg/buildctx"
+	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/credentials"
+	"github.com/cupaas/cupaas/pkg/envfile"
+	"github.com/cupaas/cupaas/pkg/gitsource"
+	"github.com/cupaas/cupaas/pkg/render"
+)
+
+// File names written by Write.
+const (
+	DockerfileName = "Dockerfile"
+	ManifestsName  = "kubernetes.yaml"
+)
+
+// Options change how a bundle is prepared.
+type Options struct {
+	// Tag overrides the image tag; "" means the content hash of the build
+	// inputs.
+	Tag string
+	// CredentialOverride are service credentials read from the running
+	// cluster; they replace the stored ones.
+	CredentialOverride map[string]credentials.Service
+	// SecretsFile is the app's secrets file; "" means <dir>/.cupaas.env.
+	SecretsFile string
+}
+
+// Bundle is a prepared app: what render prints and deploy applies.
+type Bundle struct {
+	// Config is the loaded `.cupaas.yml`.
+	Config *config.Config
+	// Dockerfile is the Dockerfile's content, generated or the app's own.
+	Dockerfile []byte
+	// DockerfilePath is where the Dockerfile is on disk: the app's own
+	// file, or, for a generated one, "" until Write puts it somewhere.
+	DockerfilePath string
+	// OwnDockerfile is true when the config names the app's own Dockerfile.
+	OwnDockerfile bool
+	// Tag is the image tag, and Image the full reference cupaas/<name>:<tag>.
+	Tag, Image string
+	// Git describes the source's git state.
+	Git gitsource.Info
+	// Objects are the Kubernetes objects, in apply order.
+	Objects []runtime.Object
+	// Credentials are the services' credentials, by service name.
+	Credentials map[string]credentials.Service
+	// Secrets are the app's secrets from the secrets file.
+	Secrets map[string]string
+}
+
+// Prepare loads the app in dir and renders it. It writes nothing but the
+// service credentials, which must be kept from the first render on.
+func Prepare(dir string, opts Options) (*Bundle, error) {
+	c, err := config.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bundle{Config: c}
+	if c.Dockerfile != "" {
+		b.OwnDockerfile = true
+		b.DockerfilePath = filepath.Join(dir, filepath.FromSlash(c.Dockerfile))
+		if b.Dockerfile, err = os.ReadFile(b.DockerfilePath); err != nil {
+			return nil, fmt.Errorf("cannot read the Dockerfile named in %s: %w", c.File, err)
+		}
+	} else {
+		files := render.ProjectFilesFrom(func(name string) bool {
+			st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+			return err == nil && st.Mode().IsRegular()
+		})
+		if b.Dockerfile, err = render.Dockerfile(c, files); err != nil {
+			return nil, err
+		}
+	}
+
+	b.Tag = opts.Tag
+	if b.Tag == "" {
+		if b.Tag, err = buildctx.Tag(dir, b.Dockerfile); err != nil {
+			return nil, err
+		}
+	}
+	if b.Image, err = render.ImageName(c.Name, b.Tag); err != nil {
+		return nil, err
+	}
+	if b.Git, err = gitsource.Read(dir); err != nil {
+		return nil, err
+	}
+
+	names := make([]string, len(c.Services))
+	for i, s := range c.Services {
+		names[i] = s.Name
+	}
+	if b.Credentials, err = credentials.Ensure(dir, names, opts.CredentialOverride); err != nil {
+		return nil, err
+	}
+	secretsFile := opts.SecretsFile
+	if secretsFile == "" {
+		secretsFile = filepath.Join(dir, envfile.Name)
+	}
+	env, err := envfile.Load(secretsFile) // a missing file holds no secrets
+	if err != nil {
+		return nil, err
+	}
+	b.Secrets = env.Map()
+
+	b.Objects, err = render.Manifests(render.Input{
+		Config:      c,
+		Image:       b.Image,
+		Commit:      b.Git.Revision(),
+		Credentials: b.Credentials,
+		Secrets:     b.Secrets,
+		SecretsFile: secretsFile,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Manifests returns the objects as multi-document YAML; with redact the
+// values of Secrets are replaced by render.Redacted.
+func (b *Bundle) Manifests(redact bool) ([]byte, error) {
+	return render.Encode(b.Objects, redact)
+}
+
+// Write writes outDir/Dockerfile (when generated) and outDir/kubernetes.yaml
+// with the real secret values, each atomically, creating outDir. The
+// manifests file is readable by its owner only, since it holds the secrets.
+// For a generated Dockerfile, DockerfilePath is set to the written file.
+func (b *Bundle) Write(outDir string) error {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", outDir, err)
+	}
+	if !b.OwnDockerfile {
+		path := filepath.Join(outDir, DockerfileName)
+		if err := atomicfile.Write(path, b.Dockerfile, 0o644); err != nil {
+			return err
+		}
+		b.DockerfilePath = path
+	}
+	manifests, err := b.Manifests(false)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(outDir, ManifestsName), manifests, 0o600)
+}

@@ -1,0 +1,213 @@
+// Package credentials keeps the generated credentials of an app's backing
+// services (database users and passwords) in <app dir>/.cupaas/credentials.json.
+//
+// The credentials must stay the same across renders and redeploys: a
+// database initialises its users once, on its first start, so new
+// credentials would lock the app out of its existing data. They are
+// generated with crypto/rand when a service first needs them, and the file
+// is written atomically with mode 0600 in a directory of mode 0700.
+package credentials
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/gofrs/flock"
+
+	"github.com/cupaas/cupaas/pkg/atomicfile"
+)
+
+// Dir is the directory, inside the app's directory, that holds cupaas's
+// local state. It never belongs to the image's build context.
+const Dir = ".cupaas"
+
+// FileName is the name of the credentials file in Dir.
+const FileName = "credentials.json"
+
+// DefaultUsername is the user name generated for every service.
+const DefaultUsername = "app"
+
+// PasswordLength is the length of generated passwords.
+const PasswordLength = 24
+
+// fileVersion is the version of the file's format.
+const fileVersion = 1
+
+const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// Service is the user name and password of one backing service. Redis uses
+// only the password.
+type Service struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// file is the format of credentials.json.
+type file struct {
+	Version  int                `json:"version"`
+	Services map[string]Service `json:"services"`
+}
+
+// Path returns the path of the credentials file of the app in dir.
+func Path(dir string) string { return filepath.Join(dir, Dir, FileName) }
+
+// Load returns the stored credentials of the app in dir, by service name;
+// an empty map when there are none yet. A file that cannot be read as
+// credentials is an error: cupaas never replaces it silently.
+func Load(dir string) (map[string]Service, error) {
+	path := Path(dir)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]Service{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the service credentials: %w", err)
+	}
+	return parse(path, data)
+}
+
+func parse(path string, data []byte) (map[string]Service, error) {
+	corrupt := func(what string) error {
+		return fmt.Errorf("%s is corrupt (%s). It holds the passwords your app's databases were created with, so cupaas will not replace it: "+
+			"restore it (it is JSON such as {\"version\": 1, \"services\": {\"mongodb\": {\"username\": \"app\", \"password\": \"…\"}}}), "+
+			"or delete it to generate new credentials and also delete the app's data with `kubectl delete namespace <app>`", path, what)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f file
+	if err := dec.Decode(&f); err != nil {
+		return nil, corrupt(err.Error())
+	}
+	if dec.More() {
+		return nil, corrupt("extra data after the JSON object")
+	}
+	if f.Version != fileVersion {
+		return nil, corrupt(fmt.Sprintf("version %d, expected %d", f.Version, fileVersion))
+	}
+	out := make(map[string]Service, len(f.Services))
+	for _, name := range sortedKeys(f.Services) {
+		s := f.Services[name]
+		if s.Password == "" {
+			return nil, corrupt(fmt.Sprintf("service %q has no password", name))
+		}
+		out[name] = s
+	}
+	return out, nil
+}
+
+// Ensure returns the credentials of services for the app in dir. Stored
+// credentials are kept; override (credentials read from the running
+// cluster) replaces them; services that have none get new ones. The file is
+// written only when something changed, under a lock so that two cupaas
+// processes cannot generate different credentials for the same service.
+// The result holds exactly the services asked for; the file also keeps the
+// others, whose data may still exist in the cluster.
+func Ensure(dir string, services []string, override map[string]Service) (map[string]Service, error) {
+	if len(services) == 0 && len(override) == 0 {
+		return map[string]Service{}, nil
+	}
+	for name, s := range override {
+		if s.Password == "" {
+			return nil, fmt.Errorf("internal error: override for service %s has no password", name)
+		}
+	}
+	state := filepath.Join(dir, Dir)
+	if err := ensureDir(state); err != nil {
+		return nil, err
+	}
+	lock := flock.New(filepath.Join(state, FileName+".lock"), flock.SetPermissions(0o600))
+	if err := lock.Lock(); err != nil {
+		return nil, fmt.Errorf("cannot lock %s: %w", lock.Path(), err)
+	}
+	defer lock.Unlock()
+
+	stored, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	changed := false
+	for name, s := range override {
+		if stored[name] != s {
+			stored[name] = s
+			changed = true
+		}
+	}
+	out := make(map[string]Service, len(services))
+	for _, name := range services {
+		s, ok := stored[name]
+		if !ok {
+			pw, err := Generate(PasswordLength)
+			if err != nil {
+				return nil, err
+			}
+			s = Service{Username: DefaultUsername, Password: pw}
+			stored[name] = s
+			changed = true
+		}
+		out[name] = s
+	}
+	if changed {
+		data, err := json.MarshalIndent(file{Version: fileVersion, Services: stored}, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if err := atomicfile.Write(Path(dir), append(data, '\n'), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ensureDir creates the state directory with mode 0700 and a .gitignore
+// that keeps its contents out of git.
+func ensureDir(state string) error {
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		return fmt.Errorf("cannot create %s: %w", state, err)
+	}
+	ignore := filepath.Join(state, ".gitignore")
+	if _, err := os.Stat(ignore); errors.Is(err, fs.ErrNotExist) {
+		content := "# cupaas's local state, including database passwords: never commit it.\n*\n"
+		if err := atomicfile.Write(ignore, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Generate returns a random password of n characters from [A-Za-z0-9],
+// read from crypto/rand. Such a password needs no escaping in a URL or a
+// shell.
+func Generate(n int) (string, error) {
+	out := make([]byte, 0, n)
+	buf := make([]byte, n*2)
+	// 248 is the largest multiple of 62 below 256: rejecting bytes from it
+	// up keeps every character equally likely.
+	const limit = 256 - 256%len(alphabet)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			return "", fmt.Errorf("cannot generate a password: %w", err)
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
