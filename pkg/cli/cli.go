@@ -15,6 +15,7 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/build"
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
+	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
 	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
 	"github.com/cupaas/cupaas/pkg/cmd/validate"
@@ -95,6 +96,7 @@ and prints the URL.`,
 		initcmd.NewCmdInit(f, nil),
 		validate.NewCmdValidate(f, nil),
 		rendercmd.NewCmdRender(f, nil),
+		deploycmd.NewCmdDeploy(f, nil),
 		version.NewCmdVersion(f, info),
 		completion.NewCmdCompletion(f),
 	)

@@ -114,5 +114,8 @@ func (s *Settings) source(flags *pflag.FlagSet, key string) string {
 	if _, ok := os.LookupEnv(env); ok {
 		return env
 	}
+	if s == nil {
+		return "the default"
+	}
 	return s.path
 }

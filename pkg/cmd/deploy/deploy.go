@@ -1,0 +1,156 @@
+// Package deploy implements `cupaas deploy`, a thin command over
+// pkg/deploy.
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/deploy"
+	"github.com/cupaas/cupaas/pkg/iostreams"
+)
+
+// NewCmdDeploy returns the command. runF replaces the run function in tests.
+func NewCmdDeploy(f *cmdutil.Factory, runF func(context.Context, deploy.Options) error) *cobra.Command {
+	var opts deploy.Options
+	cmd := &cobra.Command{
+		Use:   "deploy",
+		Short: "Build the app and run it on minikube; print its URL",
+		Long: `Validate .cupaas.yml, render the Dockerfile and the manifests into
+.cupaas/build/, build the image (skipped when an image of the same content
+exists), load it into minikube (skipped when the node has it), apply the
+manifests, wait for the rollout, check that the app answers and print its URL.
+
+Every kubectl call names the kube context (--context, default minikube), so a
+deploy never lands on whatever cluster happens to be current. When something
+fails, cupaas says which step, why, and what to do; nothing after it runs.`,
+		Example: `  $ cupaas deploy
+  $ cupaas deploy -v                 # show every command and its output
+  $ cupaas deploy --dry-run          # print the commands, run nothing
+  $ cupaas deploy --json | jq -r .url
+  $ cupaas deploy --context minikube-dev --timeout 10m`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fl := cmd.Flags()
+			opts.IO, opts.Runner, opts.Dir = f.IOStreams, f.Runner, "."
+			opts.Context = f.Settings.String(fl, "context")
+			var err error
+			if opts.Timeout, err = f.Settings.Duration(fl, "timeout"); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+			if opts.LockWait, err = f.Settings.Duration(fl, "wait"); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+			if opts.Verbose && opts.Quiet {
+				return cmdutil.FlagErrorf("--verbose and --quiet cannot be used together")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.String("context", "minikube", "kube context for every kubectl call (setting: context)")
+	fl.Duration("timeout", 5*time.Minute, "how long to wait for the rollout (setting: timeout)")
+	fl.Duration("wait", 0, "wait this long for another deploy of this app to finish, instead of failing (setting: wait)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "write .cupaas/build/ and print the commands, run nothing")
+	fl.BoolVar(&opts.Rebuild, "rebuild", false, "build the image even when one with the same content exists")
+	fl.BoolVar(&opts.Detach, "detach", false, "do not keep a minikube tunnel open in the foreground")
+	fl.BoolVar(&opts.JSON, "json", false, "print a JSON report at the end")
+	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "print each command and stream its output")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only failures and the result")
+	return cmd
+}
+
+// Run deploys and prints the outcome.
+func Run(ctx context.Context, opts deploy.Options) error {
+	rep, tun, err := deploy.Run(ctx, opts)
+	io := opts.IO
+	if opts.JSON {
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(rep); encErr != nil {
+			return encErr
+		}
+	}
+	if err != nil {
+		if tun != nil {
+			tun.Stop()
+		}
+		return report(io, opts, err, ctx)
+	}
+	st := io.Styles()
+	if opts.DryRun {
+		if !opts.JSON {
+			fmt.Fprintf(io.Out, "Wrote %s/ (Dockerfile, kubernetes.yaml). A deploy would run:\n", deploy.BuildDir)
+			for _, line := range rep.DryRun {
+				fmt.Fprintf(io.Out, "  %s\n", line)
+			}
+		}
+		return nil
+	}
+	if !opts.JSON {
+		fmt.Fprintf(io.Out, "%s Deployed %s in %.1fs\n", st.SuccessIcon(), st.Bold.Render(rep.Namespace), rep.Seconds)
+		fmt.Fprintf(io.Out, "  image:     %s\n", rep.Image)
+		fmt.Fprintf(io.Out, "  namespace: %s (context %s)\n", rep.Namespace, rep.Context)
+		if rep.Commit != "" {
+			fmt.Fprintf(io.Out, "  commit:    %s\n", rep.Commit)
+		}
+		fmt.Fprintln(io.Out, rep.URL)
+	}
+	if tun != nil {
+		if opts.Detach {
+			tun.Stop()
+			fmt.Fprintf(io.ErrOut, "%s %s is served through a minikube tunnel, which --detach closed: the URL works only while `minikube service %s -n %s` runs\n", io.ErrStyles().WarningIcon(), rep.URL, rep.Namespace, rep.Namespace)
+			return nil
+		}
+		fmt.Fprintf(io.ErrOut, "%s The URL is served through a minikube tunnel that works while cupaas runs: press Ctrl-C to stop it\n", io.ErrStyles().WarningIcon())
+		tun.Wait(ctx)
+	}
+	return nil
+}
+
+// report prints a failure: the step, the cause, the details; and picks the
+// exit code.
+func report(io *iostreams.IOStreams, opts deploy.Options, err error, ctx context.Context) error {
+	var cfgErr *config.Error
+	if errors.As(err, &cfgErr) {
+		if opts.JSON {
+			return &cmdutil.ExitError{Code: 2}
+		}
+		return cfgErr
+	}
+	var nf *config.NotFoundError
+	if errors.As(err, &nf) {
+		return &cmdutil.UsageError{Err: err}
+	}
+	code := 1
+	if ctx.Err() != nil {
+		code = 130
+	}
+	if opts.JSON {
+		return &cmdutil.ExitError{Code: code}
+	}
+	st := io.ErrStyles()
+	var se *deploy.StepError
+	if errors.As(err, &se) {
+		if code == 130 {
+			fmt.Fprintf(io.ErrOut, "%s interrupted during %q; run `cupaas deploy` again to go on (finished steps are skipped as cached)\n", st.Failure.Render("Error:"), se.Step)
+			return &cmdutil.ExitError{Code: code}
+		}
+		fmt.Fprintf(io.ErrOut, "%s %s failed: %v\n", st.Failure.Render("Error:"), se.Step, se.Err)
+		for _, d := range se.Details {
+			fmt.Fprintln(io.ErrOut, d)
+		}
+		return &cmdutil.ExitError{Code: code}
+	}
+	return &cmdutil.ExitError{Code: code, Err: err}
+}
