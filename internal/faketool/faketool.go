@@ -10,18 +10,28 @@
 // Actions: `exit N`, `stdout TEXT`, `stderr TEXT` (TEXT with \n escapes),
 // `stdout-file PATH`, `sleep DURATION`, `hang` (until killed), `once` (the
 // rule matches one call only), `times N`, `stdin` (append the input to
-// $FAKE_STDIN). A call no rule matches exits 0 silently.
+// $FAKE_STDIN). TEXT and PATH may name environment variables ($WORK).
+//
+// A call no rule matches behaves like a small model of the real tools:
+// `docker build -t IMAGE` remembers IMAGE, `docker image inspect IMAGE`
+// fails unless it was built, `minikube image load IMAGE` remembers it on the
+// node and `minikube image ls` lists the node's images (state in $FAKE_STATE);
+// anything else exits 0 silently.
 package faketool
 
 import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kballard/go-shellquote"
@@ -64,6 +74,40 @@ func Main(name string) int {
 			continue
 		}
 		return perform(actions)
+	}
+	return model(name, args)
+}
+
+// model is the default behaviour of docker and minikube image commands.
+func model(name string, args []string) int {
+	dir := os.Getenv("FAKE_STATE")
+	if dir == "" {
+		return 0
+	}
+	built, node := filepath.Join(dir, "docker-images"), filepath.Join(dir, "node-images")
+	has := func(file, image string) bool {
+		data, _ := os.ReadFile(file)
+		for _, l := range strings.Split(string(data), "\n") {
+			if l == image {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case name == "docker" && len(args) > 2 && args[0] == "build" && args[1] == "-t":
+		appendFile(built, args[2]+"\n")
+	case name == "docker" && len(args) > 1 && args[0] == "image" && args[1] == "inspect":
+		if !has(built, args[len(args)-1]) {
+			fmt.Fprintf(os.Stderr, "Error response from daemon: No such image: %s\n", args[len(args)-1])
+			return 1
+		}
+		fmt.Println("sha256:0123456789abcdef")
+	case name == "minikube" && len(args) > 2 && args[0] == "image" && args[1] == "load":
+		appendFile(node, "docker.io/"+args[2]+"\n")
+	case name == "minikube" && len(args) > 1 && args[0] == "image" && args[1] == "ls":
+		data, _ := os.ReadFile(node)
+		fmt.Print("registry.k8s.io/pause:3.10\n" + string(data))
 	}
 	return 0
 }
@@ -112,11 +156,11 @@ func perform(actions string) int {
 		case "exit":
 			code, _ = strconv.Atoi(arg)
 		case "stdout":
-			fmt.Fprint(os.Stdout, unescape(arg))
+			fmt.Fprint(os.Stdout, unescape(os.ExpandEnv(arg)))
 		case "stderr":
-			fmt.Fprint(os.Stderr, unescape(arg))
+			fmt.Fprint(os.Stderr, unescape(os.ExpandEnv(arg)))
 		case "stdout-file":
-			if data, err := os.ReadFile(arg); err == nil {
+			if data, err := os.ReadFile(os.ExpandEnv(arg)); err == nil {
 				os.Stdout.Write(data)
 			} else {
 				fmt.Fprintf(os.Stderr, "faketool: %v\n", err)
@@ -148,4 +192,41 @@ func appendFile(path, text string) {
 	}
 	defer f.Close()
 	f.WriteString(text)
+}
+
+// App is a stand-in for a deployed app: it serves HTTP on a free loopback
+// port, writes its URL to the file named by its first argument, answers
+// 200 on every path but /fail (500), and exits after 2 minutes.
+func App() int {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: fakeapp URLFILE")
+		return 2
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})}
+	tmp := os.Args[1] + ".tmp"
+	os.WriteFile(tmp, []byte("http://"+ln.Addr().String()+"\n"), 0o644)
+	os.Rename(tmp, os.Args[1])
+	// Ctrl-C (testscript's kill) ends it normally.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sig:
+		case <-time.After(2 * time.Minute):
+		}
+		srv.Close()
+	}()
+	srv.Serve(ln)
+	return 0
 }

@@ -5,7 +5,10 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/spf13/cobra"
@@ -24,6 +27,7 @@ func TestMain(m *testing.M) {
 		"docker":   func() { os.Exit(faketool.Main("docker")) },
 		"kubectl":  func() { os.Exit(faketool.Main("kubectl")) },
 		"minikube": func() { os.Exit(faketool.Main("minikube")) },
+		"fakeapp":  func() { os.Exit(faketool.App()) },
 	})
 }
 
@@ -38,12 +42,67 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FAKE_LOG", filepath.Join(env.WorkDir, "calls.log"))
 			env.Setenv("FAKE_RULES", filepath.Join(env.WorkDir, "fake.rules"))
 			env.Setenv("FAKE_STDIN", filepath.Join(env.WorkDir, "stdin.log"))
+			env.Setenv("FAKE_STATE", env.WorkDir)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"without": cmdWithout,
+			"without":  cmdWithout,
+			"waitfile": cmdWaitFile,
+			"waitcall": cmdWaitCall,
+			"cmpcalls": cmdCmpCalls,
 		},
 	})
+}
+
+// cmdWaitFile (`waitfile FILE`) waits up to 20 s for FILE to exist.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not appear", args[0])
+}
+
+// cmdWaitCall (`waitcall REGEXP`) waits up to 20 s for a fake tool call
+// matching REGEXP to be logged.
+func cmdWaitCall(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitcall REGEXP")
+	}
+	re := regexp.MustCompile(args[0])
+	for i := 0; i < 200; i++ {
+		data, _ := os.ReadFile(ts.MkAbs("calls.log"))
+		if re.Match(data) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Fatalf("no call matching %q", args[0])
+}
+
+// cmdCmpCalls (`cmpcalls WANT`) checks calls.log line by line against the
+// regular expressions in WANT (each must match a whole line), in order.
+func cmdCmpCalls(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: cmpcalls WANT")
+	}
+	got := strings.Split(strings.TrimSpace(ts.ReadFile("calls.log")), "\n")
+	want := strings.Split(strings.TrimSpace(ts.ReadFile(args[0])), "\n")
+	for i := 0; i < len(got) || i < len(want); i++ {
+		switch {
+		case i >= len(got):
+			ts.Fatalf("call %d missing: want %s", i+1, want[i])
+		case i >= len(want):
+			ts.Fatalf("unexpected call %d: %s", i+1, got[i])
+		case !regexp.MustCompile("^(?:" + want[i] + ")$").MatchString(got[i]):
+			ts.Fatalf("call %d:\n got  %s\n want %s", i+1, got[i], want[i])
+		}
+	}
 }
 
 // cmdWithout (`without TOOL...`) leaves only the other fake tools and
@@ -52,8 +111,13 @@ func cmdWithout(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: without TOOL...")
 	}
-	fakes := filepath.SplitList(ts.Getenv("PATH"))[0]
+	fakes := ts.Getenv("FAKE_BIN")
+	if fakes == "" {
+		fakes = filepath.SplitList(ts.Getenv("PATH"))[0]
+		ts.Setenv("FAKE_BIN", fakes)
+	}
 	bin := ts.MkAbs("without-bin")
+	ts.Check(os.RemoveAll(bin))
 	ts.Check(os.MkdirAll(bin, 0o755))
 	entries, err := os.ReadDir(fakes)
 	ts.Check(err)

@@ -173,7 +173,9 @@ func Run(ctx context.Context, opts Options) (*Report, *Tunnel, error) {
 	return p.report, p.tunnel, nil
 }
 
-func round(d time.Duration) float64 { return float64(d.Round(10*time.Millisecond)) / float64(time.Second) }
+func round(d time.Duration) float64 {
+	return float64(d.Round(10*time.Millisecond)) / float64(time.Second)
+}
 
 func (p *pipeline) runSteps(ctx context.Context) error {
 	for _, s := range steps() {
