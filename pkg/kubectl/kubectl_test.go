@@ -35,9 +35,9 @@ func TestRolloutStatusArgs(t *testing.T) {
 func TestIsUnreachable(t *testing.T) {
 	for out, want := range map[string]bool{
 		"The connection to the server 192.0.2.2:8443 was refused - did you specify the right host or port?": true,
-		"Unable to connect to the server: dial tcp 192.0.2.2:8443: i/o timeout":                              true,
+		"Unable to connect to the server: dial tcp 192.0.2.2:8443: i/o timeout":                             true,
 		`error: error validating "STDIN": error validating data: unknown field "replica"`:                   false,
-		`Error from server (Forbidden): secrets is forbidden`:                                                false,
+		`Error from server (Forbidden): secrets is forbidden`:                                               false,
 	} {
 		err := &run.Error{Argv: []string{"kubectl"}, ExitCode: 1, Output: []byte(out)}
 		if got := IsUnreachable(err); got != want {

@@ -1,0 +1,255 @@
+package deploy
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/credentials"
+	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/render"
+	"github.com/cupaas/cupaas/pkg/run"
+	"github.com/cupaas/cupaas/pkg/run/runtest"
+)
+
+func writeApp(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+var counterApp = map[string]string{
+	".cupaas.yml":      "name: counter\nruntime: python:3.11\nentrypoint: [python, app.py]\nport: 8000\nhealthcheck: /health\nservices: [redis]\n",
+	"requirements.txt": "flask\nredis\n",
+	"app.py":           "print(1)\n",
+}
+
+// stubCluster answers every command of a deploy, as a cluster that already
+// runs the app and has its image (the no-change redeploy).
+func stubCluster(f *runtest.Fake, url string, imageCached bool) {
+	any := func(p string) *runtest.Stub { return f.StubPattern(p).Times(0) }
+	any(`^docker version`)
+	any(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	any(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
+	if imageCached {
+		any(`^docker image inspect`).Stdout("sha256:1\n")
+		any(`^minikube image ls`).Stdout("docker.io/cupaas/counter:TAG\n")
+	}
+	any(`^kubectl --context minikube apply -f`)
+	any(`^kubectl .* get deployments.apps`).Stdout(`{"items":[]}`)
+	any(`^kubectl .* get persistentvolumeclaims`).Stdout(`{"items":[]}`)
+	any(`^kubectl .* rollout status`)
+	any(`^minikube service counter -n counter --url$`).Stdout(url + "\n")
+}
+
+func TestHappyPathReport(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			w.WriteHeader(404)
+		}
+	}))
+	defer srv.Close()
+	dir := writeApp(t, counterApp)
+	f := runtest.New(t)
+	stubCluster(f, srv.URL, false)
+	f.StubPattern(`^docker image inspect`).Exit(1)
+	f.StubPattern(`^docker build -t cupaas/counter:[0-9a-f]{12} -f \S+/.cupaas/build/Dockerfile \S+$`)
+	f.StubPattern(`^minikube image ls$`).Stdout("registry.k8s.io/pause:3.10\n")
+	f.StubPattern(`^minikube image load cupaas/counter:[0-9a-f]{12}$`)
+	ios, _, _, _ := iostreams.Test()
+	rep, tun, err := Run(context.Background(), Options{IO: ios, Runner: f, Dir: dir})
+	if err != nil || tun != nil {
+		t.Fatalf("Run: %v (tunnel %v)", err, tun)
+	}
+	if rep.URL != srv.URL || rep.Namespace != "counter" || !strings.HasPrefix(rep.Image, "cupaas/counter:") {
+		t.Fatalf("report %+v", rep)
+	}
+	var names []string
+	for _, s := range rep.Steps {
+		names = append(names, s.Name)
+	}
+	want := []string{"Load .cupaas.yml", "Preflight", "Source", "Render", "Build image", "Load image into minikube", "Apply manifests", "Roll out", "Get URL", "Verify"}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("steps %q", names)
+	}
+	// No secret value ever reaches an argv.
+	data, _ := os.ReadFile(filepath.Join(dir, ".cupaas", "credentials.json"))
+	for _, c := range f.Calls() {
+		for _, a := range c.Argv {
+			if strings.Contains(string(data), `"`+a+`"`) && len(a) >= 20 {
+				t.Fatalf("a credential appears in argv: %s", c.Line())
+			}
+		}
+	}
+}
+
+func TestListening(t *testing.T) {
+	procNet := []byte(`  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1388 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1 0000000000000000 100 0 0 10 0
+   1: 00000000:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 2 1 0000000000000000 100 0 0 10 0
+   2: 0100007F:1388 0100007F:A000 01 00000000:00000000 00:00000000 00000000  1000        0 3 1 0000000000000000 100 0 0 10 0
+   0: 00000000000000000000000000000000:0BB8 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0 4
+`)
+	got := listening(procNet)
+	want := []socket{{"127.0.0.1", 5000}, {"0.0.0.0", 8000}, {"::", 3000}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("listening = %+v", got)
+	}
+}
+
+func TestHasImage(t *testing.T) {
+	ls := []byte("registry.k8s.io/pause:3.10\ndocker.io/cupaas/tasks:abc\ndocker.io/library/redis:7\n")
+	for image, want := range map[string]bool{"cupaas/tasks:abc": true, "cupaas/tasks:abd": false, "redis:7": true, "cupaas/tasks": false} {
+		if got := hasImage(ls, image); got != want {
+			t.Errorf("hasImage(%q) = %v", image, got)
+		}
+	}
+}
+
+func TestStaleObjectsAndOrphanClaims(t *testing.T) {
+	c, err := config.Parse(".cupaas.yml", []byte("name: app\nruntime: go:1.22\nservices: [postgresql]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := render.Manifests(render.Input{Config: c, Image: "cupaas/app:abc",
+		Credentials: map[string]credentials.Service{"postgresql": {Username: "app", Password: "pw"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := []byte(`{"items":[{"kind":"Deployment","metadata":{"name":"app"}},{"kind":"StatefulSet","metadata":{"name":"app-redis"}},
+	{"kind":"Secret","metadata":{"name":"app-redis"}},{"kind":"StatefulSet","metadata":{"name":"app-postgresql"}},{"kind":"Pod","metadata":{"name":"x"}}]}`)
+	stale, err := staleObjects(list, objs)
+	if err != nil || !reflect.DeepEqual(stale, []string{"secret/app-redis", "statefulset.apps/app-redis"}) {
+		t.Fatalf("stale = %q, %v", stale, err)
+	}
+	pvcs := []byte(`{"items":[{"metadata":{"name":"data-app-redis-0"}},{"metadata":{"name":"data-app-postgresql-0"}}]}`)
+	kept, err := orphanClaims(pvcs, objs)
+	if err != nil || !reflect.DeepEqual(kept, []string{"data-app-redis-0"}) {
+		t.Fatalf("kept = %q, %v", kept, err)
+	}
+	if _, err := staleObjects([]byte("No resources found"), objs); err == nil {
+		t.Fatal("garbage accepted")
+	}
+}
+
+func TestClusterCredentials(t *testing.T) {
+	c, _ := config.Parse(".cupaas.yml", []byte("name: app\nruntime: go:1.22\nservices: [postgresql, redis]\n"))
+	out := []byte(`{"items":[
+	 {"metadata":{"name":"app-postgresql"},"data":{"POSTGRES_USER":"b3duZXI=","POSTGRES_PASSWORD":"c2VjcmV0"}},
+	 {"metadata":{"name":"app-redis"},"data":{"REDIS_PASSWORD":"cmVkaXNwdw=="}},
+	 {"metadata":{"name":"app-env"},"data":{"X":"eQ=="}}]}`)
+	got, err := clusterCredentials(out, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["postgresql"].Username != "owner" || got["postgresql"].Password != "secret" || got["redis"].Password != "redispw" || len(got) != 2 {
+		t.Fatalf("credentials %+v", got)
+	}
+}
+
+func TestTransientApplyIsRetried(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := writeApp(t, counterApp)
+	f := runtest.New(t)
+	f.StubPattern(`^kubectl --context minikube apply -f`).Stderr("The connection to the server 192.0.2.2:8443 was refused - did you specify the right host or port?\n").Exit(1)
+	stubCluster(f, srv.URL, false)
+	f.StubPattern(`^docker image inspect`).Times(0)
+	f.StubPattern(`^minikube image ls`).Stdout("")
+	f.StubPattern(`^minikube image load`)
+	ios, _, _, errOut := iostreams.Test()
+	_, _, err := Run(context.Background(), Options{IO: ios, Runner: f, Dir: dir, RetryDelay: time.Millisecond})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !strings.Contains(errOut.String(), "kubectl apply failed (The connection to the server 192.0.2.2:8443 was refused") || !strings.Contains(errOut.String(), "try 2 of 3") {
+		t.Fatalf("stderr:\n%s", errOut)
+	}
+}
+
+func TestInvalidManifestFailsAtOnce(t *testing.T) {
+	dir := writeApp(t, counterApp)
+	f := runtest.New(t)
+	f.StubPattern(`^kubectl --context minikube apply -f`).Stderr(`error: error validating "kubernetes.yaml": unknown field "replica"` + "\n").Exit(1)
+	f.StubPattern(`^docker version`)
+	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
+	f.StubPattern(`^docker image inspect`).Stdout("sha256:1")
+	f.StubPattern(`^minikube image ls`).Stdout("")
+	f.StubPattern(`^minikube image load`)
+	ios, _, _, _ := iostreams.Test()
+	_, _, err := Run(context.Background(), Options{IO: ios, Runner: f, Dir: dir, RetryDelay: time.Millisecond})
+	var se *StepError
+	if err == nil || !asStep(err, &se) || se.Step != "Apply manifests" || !strings.Contains(strings.Join(se.Details, "\n"), `unknown field "replica"`) {
+		t.Fatalf("err = %v", err)
+	}
+	n := 0
+	for _, l := range f.Lines() {
+		if strings.Contains(l, " apply ") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("apply ran %d times, want 1", n)
+	}
+}
+
+func asStep(err error, se **StepError) bool {
+	e, ok := err.(*StepError)
+	*se = e
+	return ok
+}
+
+// BenchmarkRedeployNoChange measures cupaas' own work on a redeploy with
+// nothing to build or load, the tools answering instantly.
+func BenchmarkRedeployNoChange(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := writeApp(b, counterApp)
+	ios, _, _, _ := iostreams.Test()
+	f := &instant{url: srv.URL}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Run(context.Background(), Options{IO: ios, Runner: f, Dir: dir}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// instant is a run.Runner whose tools answer at once, as a cluster that
+// already runs the app and has its image.
+type instant struct{ url string }
+
+func (i *instant) LookPath(name string) (string, error) { return "/bin/" + name, nil }
+
+func (i *instant) Run(_ context.Context, c run.Cmd) ([]byte, error) {
+	line := run.CommandLine(c.Argv)
+	switch {
+	case strings.HasPrefix(line, "minikube status"):
+		return []byte(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`), nil
+	case strings.Contains(line, " get "):
+		return []byte(`{"items":[]}`), nil
+	case strings.HasPrefix(line, "minikube image ls"):
+		return []byte(strings.Join(c.Argv, "\n")), nil // never a match: load runs, instantly
+	case strings.HasPrefix(line, "minikube service"):
+		if c.Stdout != nil {
+			c.Stdout.Write([]byte(i.url + "\n"))
+		}
+		return []byte(i.url + "\n"), nil
+	}
+	return nil, nil
+}
