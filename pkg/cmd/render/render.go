@@ -53,7 +53,7 @@ deploy uses the same ones.`,
   ✓ Wrote build/Dockerfile
   ✓ Wrote build/kubernetes.yaml
   Image: cupaas/tasks:3f2a9c81d4e0
-  $ cupaas render --tag v1 --out build/ && kubectl apply -f build/kubernetes.yaml`,
+  $ cupaas render --tag v1 --out build/ && kubectl --context minikube apply -f build/kubernetes.yaml`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("tag") {
