@@ -288,7 +288,6 @@ func (p *pipeline) build(ctx context.Context) (result, error) {
 		}
 	}
 	reason := p.buildReason()
-	p.step.Log("building " + p.b.Image + ": " + reason)
 	if _, err := p.runCmd(ctx, run.Cmd{Argv: buildArgv}); err != nil {
 		return result{detail: reason}, err
 	}
@@ -324,7 +323,9 @@ func (p *pipeline) loadImage(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	if hasImage(out, p.b.Image) {
+	// After --rebuild the node may hold an older image under this name:
+	// always load then.
+	if hasImage(out, p.b.Image) && !p.opts.Rebuild {
 		return result{detail: "cached: the node has " + p.b.Image, cached: true}, nil
 	}
 	if _, err := p.retry(ctx, "minikube image load", func() ([]byte, error) {
