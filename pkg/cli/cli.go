@@ -167,7 +167,9 @@ func PrintConfigError(ios *iostreams.IOStreams, e *config.Error) {
 		fmt.Fprintf(w, "%s %s\n", st.Failure.Render(p.Location()+":"), p.Msg)
 		if ios.IsStderrTTY() {
 			if s := e.Snippet(p); s != "" {
-				fmt.Fprintln(w, st.Muted.Render(s))
+				for _, line := range strings.Split(s, "\n") {
+					fmt.Fprintln(w, st.Muted.Render(line)) // per line: lipgloss pads blocks
+				}
 			}
 		}
 	}
