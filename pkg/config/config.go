@@ -9,6 +9,8 @@ package config
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -196,7 +198,7 @@ func LookupLanguage(name string) (Language, bool) {
 }
 
 // Languages returns the supported language names, sorted.
-func Languages() []string { return sortedKeys(languages) }
+func Languages() []string { return slices.Sorted(maps.Keys(languages)) }
 
 // ServiceSpec is a catalogue entry: a backing service cupaas can run.
 type ServiceSpec struct {
@@ -249,7 +251,7 @@ func LookupService(name string) (ServiceSpec, bool) {
 }
 
 // ServiceNames returns the canonical service names, sorted.
-func ServiceNames() []string { return sortedKeys(serviceCatalogue) }
+func ServiceNames() []string { return slices.Sorted(maps.Keys(serviceCatalogue)) }
 
 // serviceSpellings returns every accepted service spelling, for suggestions.
 func serviceSpellings() []string {
@@ -257,15 +259,6 @@ func serviceSpellings() []string {
 	for _, s := range serviceCatalogue {
 		out = append(out, s.Name)
 		out = append(out, s.Aliases...)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out

@@ -15,9 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 
 	"github.com/gofrs/flock"
 
@@ -92,7 +93,7 @@ func parse(path string, data []byte) (map[string]Service, error) {
 		return nil, corrupt(fmt.Sprintf("version %d, expected %d", f.Version, fileVersion))
 	}
 	out := make(map[string]Service, len(f.Services))
-	for _, name := range sortedKeys(f.Services) {
+	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
 		s := f.Services[name]
 		if s.Password == "" {
 			return nil, corrupt(fmt.Sprintf("service %q has no password", name))
@@ -201,13 +202,4 @@ func Generate(n int) (string, error) {
 		}
 	}
 	return string(out), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

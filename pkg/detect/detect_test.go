@@ -329,24 +329,6 @@ func TestDetectNameFromGitRemote(t *testing.T) {
 	}
 }
 
-func TestRepoNameFromURL(t *testing.T) {
-	tests := map[string]string{
-		"git@github.com:acme/shop.git":      "shop",
-		"https://github.com/acme/shop.git":  "shop",
-		"https://github.com/acme/shop/":     "shop",
-		"ssh://git@host:2222/team/shop.git": "shop",
-		"/srv/git/shop.git":                 "shop",
-		"file:///srv/git/shop":              "shop",
-		`C:\repos\shop.git`:                 "shop",
-		"git@host:shop":                     "shop",
-	}
-	for url, want := range tests {
-		if got := repoNameFromURL(url); got != want {
-			t.Errorf("repoNameFromURL(%q) = %q, want %q", url, got, want)
-		}
-	}
-}
-
 func TestScanEntry(t *testing.T) {
 	tests := []struct {
 		name, src      string

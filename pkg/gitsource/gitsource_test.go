@@ -129,6 +129,7 @@ func TestRepoName(t *testing.T) {
 		"ssh://git@host:2222/acme/tasks.git": "tasks",
 		"git@github.com:acme/tasks.git":      "tasks",
 		"git@github.com:tasks.git":           "tasks",
+		"git@host:tasks":                     "tasks",
 		"/srv/git/tasks.git":                 "tasks",
 		"file:///srv/git/tasks":              "tasks",
 		`C:\repos\tasks.git`:                 "tasks",

@@ -5,7 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -120,7 +121,7 @@ func Manifests(in Input) ([]runtime.Object, error) {
 		secretsFile = ".cupaas.env"
 	}
 	secret := map[string]string{}
-	for _, k := range sortedKeys(in.Secrets) {
+	for _, k := range slices.Sorted(maps.Keys(in.Secrets)) {
 		v := in.Secrets[k]
 		switch {
 		case !config.ValidEnvKey(k):
@@ -205,7 +206,7 @@ func configMap(app string, values map[string]string) *corev1.ConfigMap {
 func statefulSet(app string, s config.Service, spec config.ServiceSpec, b backing, secret *corev1.Secret) *appsv1.StatefulSet {
 	name := secret.Name
 	var env []corev1.EnvVar
-	for _, k := range sortedKeys(secret.Data) {
+	for _, k := range slices.Sorted(maps.Keys(secret.Data)) {
 		env = append(env, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{
 			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: k},
 		}})
@@ -425,12 +426,12 @@ func hpa(app string, a *config.Autoscale) *autoscalingv2.HorizontalPodAutoscaler
 func configHash(plain map[string]string, secret map[string][]byte) string {
 	h := sha256.New()
 	writeField(h, "configmap")
-	for _, k := range sortedKeys(plain) {
+	for _, k := range slices.Sorted(maps.Keys(plain)) {
 		writeField(h, k)
 		writeField(h, plain[k])
 	}
 	writeField(h, "secret")
-	for _, k := range sortedKeys(secret) {
+	for _, k := range slices.Sorted(maps.Keys(secret)) {
 		writeField(h, k)
 		writeField(h, string(secret[k]))
 	}
@@ -439,15 +440,6 @@ func configHash(plain map[string]string, secret map[string][]byte) string {
 
 func writeField(h hash.Hash, s string) {
 	fmt.Fprintf(h, "%d:%s;", len(s), s)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func ptr[T any](v T) *T { return &v }

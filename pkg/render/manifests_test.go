@@ -2,7 +2,9 @@ package render
 
 import (
 	"encoding/base64"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -181,7 +183,7 @@ func TestConnectionSettings(t *testing.T) {
 			}
 			s := findSecret(objs, "my-app-env")
 			if len(s.Data) != len(tt.want) {
-				t.Errorf("env Secret has keys %v, want %d", sortedKeys(s.Data), len(tt.want))
+				t.Errorf("env Secret has keys %v, want %d", slices.Sorted(maps.Keys(s.Data)), len(tt.want))
 			}
 			for k, v := range tt.want {
 				if got := string(s.Data[k]); got != v {
