@@ -16,6 +16,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/build"
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
 	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
+	envcmd "github.com/cupaas/cupaas/pkg/cmd/env"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
 	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
 	"github.com/cupaas/cupaas/pkg/cmd/validate"
@@ -97,6 +98,7 @@ and prints the URL.`,
 		validate.NewCmdValidate(f, nil),
 		rendercmd.NewCmdRender(f, nil),
 		deploycmd.NewCmdDeploy(f, nil),
+		envcmd.NewCmdEnv(f),
 		version.NewCmdVersion(f, info),
 		completion.NewCmdCompletion(f),
 	)

@@ -18,6 +18,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/detect"
+	"github.com/cupaas/cupaas/pkg/gitignore"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 )
 
@@ -322,45 +323,7 @@ func printWritten(io *iostreams.IOStreams, r Result) {
 // ensureGitignore adds `.cupaas/` and `.cupaas.env` to the project's
 // .gitignore (creating it), and returns the entries it added.
 func ensureGitignore(dir string) ([]string, error) {
-	return EnsureGitignore(dir, ".cupaas/", ".cupaas.env")
-}
-
-// EnsureGitignore appends each entry missing from dir/.gitignore, keeping
-// everything already there, and returns the entries it added.
-func EnsureGitignore(dir string, entries ...string) ([]string, error) {
-	p := filepath.Join(dir, ".gitignore")
-	data, err := os.ReadFile(p)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("cannot read %s: %w", p, err)
-	}
-	have := map[string]bool{}
-	for _, l := range strings.Split(string(data), "\n") {
-		l = strings.TrimSpace(l)
-		have[strings.TrimSuffix(strings.TrimPrefix(l, "/"), "/")] = true
-	}
-	var added []string
-	out := string(data)
-	for _, e := range entries {
-		if have[strings.TrimSuffix(e, "/")] {
-			continue
-		}
-		if out != "" && !strings.HasSuffix(out, "\n") {
-			out += "\n"
-		}
-		if len(added) == 0 {
-			out += "# cupaas: local build files and secrets\n"
-		}
-		out += e + "\n"
-		added = append(added, e)
-	}
-	if len(added) == 0 {
-		return nil, nil
-	}
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(p); err == nil {
-		mode = st.Mode().Perm()
-	}
-	return added, atomicfile.Write(p, []byte(out), mode)
+	return gitignore.Ensure(dir, ".cupaas/", ".cupaas.env")
 }
 
 // dockerignoreJunk is what each language leaves around that never belongs

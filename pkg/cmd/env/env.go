@@ -1,0 +1,388 @@
+// Package env implements `cupaas env`: the app's settings and secrets,
+// kept in `.cupaas.env` next to `.cupaas.yml` and injected into the app
+// through its Secret `<name>-env`. After a successful deploy, changes are
+// applied to the cluster at once, like `heroku config:set`.
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/envfile"
+	"github.com/cupaas/cupaas/pkg/gitignore"
+	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/lock"
+	"github.com/cupaas/cupaas/pkg/run"
+)
+
+// MaxSecretSize is Kubernetes' limit on the data of one Secret.
+const MaxSecretSize = 1 << 20
+
+// Options are what every env subcommand shares.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Runner run.Runner
+	Dir    string
+	// LockWait is how long a write waits for another cupaas command.
+	LockWait time.Duration
+	// NoApply only stores, even after a deploy.
+	NoApply bool
+	// Timeout bounds the rollout after an apply.
+	Timeout time.Duration
+}
+
+func (o *Options) path() string { return filepath.Join(o.Dir, envfile.Name) }
+
+// NewCmdEnv returns `cupaas env` and its subcommands.
+func NewCmdEnv(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Runner: f.Runner, Dir: "."}
+	cmd := &cobra.Command{
+		Use:   "env <command>",
+		Short: "Manage the app's settings and secrets (.cupaas.env)",
+		Long: `Manage the app's settings and secrets. They are kept in .cupaas.env next to
+.cupaas.yml (mode 0600, kept out of git) and reach the app as environment
+variables through its Secret <name>-env. After a successful deploy, set,
+unset and import also update the cluster at once and roll the pods, without
+rebuilding the image; --no-apply only stores.`,
+		Example: `  $ cupaas env set API_KEY=s3cr3t DEBUG=1
+  $ cupaas env set TLS_CERT=@cert.pem
+  $ cupaas env list
+  $ cupaas env get API_KEY
+  $ cupaas env unset DEBUG`,
+	}
+	writeFlags := func(c *cobra.Command) {
+		c.Flags().BoolVar(&opts.NoApply, "no-apply", false, "only store the change; it applies on the next deploy")
+		c.Flags().DurationVar(&opts.LockWait, "wait", 10*time.Second, "how long to wait for another cupaas command working on this app")
+		c.Flags().DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "how long to wait for the pods to roll")
+	}
+	set, unset, imp := newCmdSet(opts), newCmdUnset(opts), newCmdImport(opts)
+	for _, c := range []*cobra.Command{set, unset, imp} {
+		writeFlags(c)
+	}
+	cmd.AddCommand(set, unset, imp, newCmdGet(opts), newCmdList(opts))
+	return cmd
+}
+
+// completeKeys completes the keys stored in .cupaas.env.
+func completeKeys(opts *Options) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		f, err := envfile.Load(opts.path())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		done := map[string]bool{}
+		for _, a := range args {
+			done[a] = true
+		}
+		var out []string
+		for _, k := range f.Keys() {
+			if !done[k] {
+				out = append(out, k)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// reserved returns, for each key the app may not set in .cupaas.env, why.
+func reserved(c *config.Config) map[string]string {
+	out := map[string]string{}
+	for k, src := range c.InjectedEnv() {
+		if src == "port" {
+			out[k] = "cupaas sets PORT from `port:` in " + c.File
+		} else {
+			out[k] = "cupaas sets it for the " + src + " service"
+		}
+	}
+	for _, e := range c.Env {
+		out[e.Key] = "it is set under env: in " + c.File + "; change it there, or remove it there first"
+	}
+	return out
+}
+
+// checkKeys validates every key and value before anything is stored.
+func checkKeys(c *config.Config, pairs []pair) error {
+	res := reserved(c)
+	var problems []string
+	for _, p := range pairs {
+		switch {
+		case !envfile.ValidKey(p.key):
+			problems = append(problems, fmt.Sprintf("%q is not a valid variable name: use letters, digits and '_', not starting with a digit", p.key))
+		case res[p.key] != "":
+			problems = append(problems, fmt.Sprintf("%s cannot be set: %s", p.key, res[p.key]))
+		default:
+			if err := envfile.CheckValue(p.value); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %v", p.key, err))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored:\n  %s", strings.Join(problems, "\n  "))}
+	}
+	return nil
+}
+
+type pair struct{ key, value string }
+
+// change loads .cupaas.env under the app lock, lets edit change it, checks
+// the size, writes it atomically and applies it when the app was deployed.
+func change(ctx context.Context, opts *Options, what string, edit func(c *config.Config, f *envfile.File) ([]string, error)) error {
+	c, err := config.Load(opts.Dir)
+	if err != nil {
+		return err
+	}
+	l, err := lock.Acquire(ctx, opts.Dir, "env", opts.LockWait)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	f, err := envfile.Load(opts.path())
+	if err != nil {
+		return err
+	}
+	keys, err := edit(c, f)
+	if err != nil {
+		return err
+	}
+	if size := dataSize(f.Map()); size > MaxSecretSize {
+		return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: the app's secrets would total %s, over Kubernetes' limit of 1 MiB for a Secret; keep large files out of environment variables", humanBytes(size))}
+	}
+	progress := opts.IO.NewProgress(false)
+	st := progress.Start("Store " + envfile.Name)
+	if err := f.Write(opts.path()); err != nil {
+		st.Fail("")
+		return err
+	}
+	st.Done(what + " " + strings.Join(keys, ", "))
+	added, err := gitignore.Ensure(opts.Dir, envfile.Name)
+	if err != nil {
+		progress.Warnf("could not update .gitignore: %v", err)
+	} else if len(added) > 0 {
+		progress.Infof("Added %s to .gitignore, so that your secrets stay out of git", envfile.Name)
+	}
+	return apply(ctx, opts, progress)
+}
+
+func dataSize(m map[string]string) int {
+	n := 0
+	for k, v := range m {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+func humanBytes(n int) string {
+	return fmt.Sprintf("%.2f MiB (%d bytes)", float64(n)/(1<<20), n)
+}
+
+func newCmdSet(opts *Options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "set KEY=VALUE...",
+		Short: "Store one or more variables",
+		Long: `Store one or more variables in .cupaas.env. KEY= sets an empty value,
+KEY=@FILE reads the value from FILE, KEY=- reads it from standard input (for
+multi-line values such as certificates). Every pair is checked before any is
+stored: one bad pair stores nothing. Values are never printed.`,
+		Example: `  $ cupaas env set API_KEY=s3cr3t DEBUG=1
+  $ cupaas env set EMPTY=
+  $ cupaas env set TLS_CERT=@cert.pem
+  $ vault read -field=key secret/app | cupaas env set API_KEY=-
+  $ cupaas env set GREETING=hola --no-apply`,
+		Args: cmdutil.MinimumArgs(1, "at least one KEY=VALUE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pairs, err := readPairs(args, opts.IO.In, opts.Dir)
+			if err != nil {
+				return err
+			}
+			return change(cmd.Context(), opts, "set", func(c *config.Config, f *envfile.File) ([]string, error) {
+				if err := checkKeys(c, pairs); err != nil {
+					return nil, err
+				}
+				var keys []string
+				for _, p := range pairs {
+					if err := f.Set(p.key, p.value); err != nil {
+						return nil, err
+					}
+					keys = append(keys, p.key)
+				}
+				return keys, nil
+			})
+		},
+	}
+}
+
+// readPairs parses KEY=VALUE arguments, reading @file and - values.
+func readPairs(args []string, stdin io.Reader, dir string) ([]pair, error) {
+	var pairs []pair
+	usedStdin := false
+	seen := map[string]bool{}
+	for _, a := range args {
+		key, value, ok := strings.Cut(a, "=")
+		if !ok {
+			return nil, cmdutil.FlagErrorf("%q is not KEY=VALUE; nothing was stored (KEY= sets an empty value)", a)
+		}
+		if seen[key] {
+			return nil, cmdutil.FlagErrorf("%s is given twice; nothing was stored", key)
+		}
+		seen[key] = true
+		switch {
+		case value == "-":
+			if usedStdin {
+				return nil, cmdutil.FlagErrorf("only one value can come from standard input (KEY=-); nothing was stored")
+			}
+			usedStdin = true
+			data, err := io.ReadAll(stdin)
+			if err != nil {
+				return nil, fmt.Errorf("cannot read the value of %s from standard input: %w", key, err)
+			}
+			value = string(data)
+		case strings.HasPrefix(value, "@"):
+			p := value[1:]
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, &cmdutil.UsageError{Err: fmt.Errorf("cannot read the value of %s from %s: %v; nothing was stored", key, value[1:], errors.Unwrap(err))}
+			}
+			value = string(data)
+		}
+		pairs = append(pairs, pair{key, value})
+	}
+	return pairs, nil
+}
+
+func newCmdUnset(opts *Options) *cobra.Command {
+	var ignoreMissing bool
+	cmd := &cobra.Command{
+		Use:   "unset KEY...",
+		Short: "Remove variables",
+		Example: `  $ cupaas env unset DEBUG
+  $ cupaas env unset OLD_TOKEN LEGACY_URL --ignore-missing`,
+		Args:              cmdutil.MinimumArgs(1, "at least one KEY"),
+		ValidArgsFunction: completeKeys(opts),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return change(cmd.Context(), opts, "removed", func(c *config.Config, f *envfile.File) ([]string, error) {
+				var missing []string
+				for _, k := range args {
+					if _, ok := f.Get(k); !ok {
+						missing = append(missing, k)
+					}
+				}
+				if len(missing) > 0 && !ignoreMissing {
+					return nil, &cmdutil.UsageError{Err: fmt.Errorf("%s not set in %s; nothing was removed (pass --ignore-missing to remove the others)", strings.Join(missing, ", "), envfile.Name)}
+				}
+				var removed []string
+				for _, k := range args {
+					if f.Unset(k) {
+						removed = append(removed, k)
+					}
+				}
+				if len(removed) == 0 {
+					removed = []string{"nothing"}
+				}
+				return removed, nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&ignoreMissing, "ignore-missing", false, "do not fail on keys that are not set")
+	return cmd
+}
+
+func newCmdImport(opts *Options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "import FILE|-",
+		Short: "Store every variable of a dotenv file",
+		Long: `Read a dotenv file (quotes, multi-line values, comments and export prefixes,
+with the rules of github.com/joho/godotenv) and store every variable in it.
+Everything is checked first: one bad entry stores nothing.`,
+		Example: `  $ cupaas env import .env.production
+  $ heroku config --shell | cupaas env import -`,
+		Args: cmdutil.ExactArgs(1, "a FILE, or - for standard input"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var data []byte
+			var err error
+			if args[0] == "-" {
+				data, err = io.ReadAll(opts.IO.In)
+			} else {
+				data, err = os.ReadFile(args[0])
+			}
+			if err != nil {
+				return &cmdutil.UsageError{Err: fmt.Errorf("cannot read %s: %w", args[0], err)}
+			}
+			in, err := envfile.Parse(data)
+			if err != nil {
+				return &cmdutil.UsageError{Err: fmt.Errorf("%s %v; nothing was stored", args[0], err)}
+			}
+			var pairs []pair
+			for _, k := range in.Keys() {
+				v, _ := in.Get(k)
+				pairs = append(pairs, pair{k, v})
+			}
+			if len(pairs) == 0 {
+				return &cmdutil.UsageError{Err: fmt.Errorf("%s holds no variables", args[0])}
+			}
+			return change(cmd.Context(), opts, "imported", func(c *config.Config, f *envfile.File) ([]string, error) {
+				if err := checkKeys(c, pairs); err != nil {
+					return nil, err
+				}
+				var keys []string
+				for _, p := range pairs {
+					if err := f.Set(p.key, p.value); err != nil {
+						return nil, err
+					}
+					keys = append(keys, p.key)
+				}
+				return keys, nil
+			})
+		},
+	}
+}
+
+func newCmdGet(opts *Options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get KEY",
+		Short: "Print the raw value of one variable",
+		Long: `Print the raw value of one variable, and nothing else, for scripts. Exits 1
+when the variable is not set.`,
+		Example: `  $ cupaas env get API_KEY
+  $ curl -H "Authorization: Bearer $(cupaas env get API_KEY)" ...`,
+		Args:              cmdutil.ExactArgs(1, "one KEY"),
+		ValidArgsFunction: completeKeys(opts),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := envfile.Load(opts.path())
+			if err != nil {
+				return err
+			}
+			v, ok := f.Get(args[0])
+			if !ok {
+				return fmt.Errorf("%s is not set in %s", args[0], envfile.Name)
+			}
+			io.WriteString(opts.IO.Out, v)
+			if opts.IO.IsStdoutTTY() && !strings.HasSuffix(v, "\n") {
+				io.WriteString(opts.IO.Out, "\n")
+			}
+			return nil
+		},
+	}
+}
+
+// Mask hides a value: its first 4 characters and "…" when it is longer
+// than 8, else "••••".
+func Mask(v string) string {
+	r := []rune(v)
+	if len(r) > 8 {
+		return string(r[:4]) + "…"
+	}
+	return "••••"
+}

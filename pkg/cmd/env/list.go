@@ -1,0 +1,145 @@
+package env
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/envfile"
+)
+
+// Listing is the JSON form of `cupaas env list`.
+type Listing struct {
+	Secrets  []Entry    `json:"secrets"`
+	Settings []Entry    `json:"settings"`
+	Injected []Injected `json:"injected"`
+}
+
+// Entry is one variable; Value is masked unless --reveal.
+type Entry struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Injected is a variable cupaas sets itself.
+type Injected struct {
+	Key string `json:"key"`
+	// From is "port" or the service that sets it.
+	From string `json:"from"`
+}
+
+func newCmdList(opts *Options) *cobra.Command {
+	var reveal, asJSON bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the variables the app gets",
+		Long: `List the app's secrets from .cupaas.env with their values masked (--reveal
+shows them), the plain settings under env: in .cupaas.yml, and the names
+cupaas injects itself (PORT, and the connection settings of each service).`,
+		Example: `  $ cupaas env list
+  $ cupaas env list --reveal
+  $ cupaas env list --json | jq '.secrets[].key'
+  $ cupaas env list --format dotenv > backup.env`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "" && format != "dotenv" {
+				return cmdutil.FlagErrorf("--format: only dotenv is supported, got %q", format)
+			}
+			if format != "" && asJSON {
+				return cmdutil.FlagErrorf("--format and --json cannot be used together")
+			}
+			f, err := envfile.Load(opts.path())
+			if err != nil {
+				return err
+			}
+			if format == "dotenv" {
+				out := &envfile.File{}
+				for _, k := range f.Keys() {
+					v, _ := f.Get(k)
+					if err := out.Set(k, v); err != nil {
+						return err
+					}
+				}
+				_, err := opts.IO.Out.Write(out.Bytes())
+				return err
+			}
+			c, err := config.Load(opts.Dir)
+			var nf *config.NotFoundError
+			if err != nil && !errors.As(err, &nf) {
+				return err
+			}
+			l := listing(f, c, reveal)
+			if asJSON {
+				enc := json.NewEncoder(opts.IO.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(l)
+			}
+			printListing(opts, l)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&reveal, "reveal", false, "show the values of secrets")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON")
+	cmd.Flags().StringVar(&format, "format", "", "print the secrets in this format with their values: dotenv")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"dotenv"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func listing(f *envfile.File, c *config.Config, reveal bool) Listing {
+	l := Listing{Secrets: []Entry{}, Settings: []Entry{}, Injected: []Injected{}}
+	for _, k := range f.Keys() {
+		v, _ := f.Get(k)
+		if !reveal {
+			v = Mask(v)
+		}
+		l.Secrets = append(l.Secrets, Entry{k, v})
+	}
+	if c == nil {
+		return l
+	}
+	for _, e := range c.Env {
+		l.Settings = append(l.Settings, Entry{e.Key, e.Value})
+	}
+	inj := c.InjectedEnv()
+	for _, k := range slices.Sorted(maps.Keys(inj)) {
+		l.Injected = append(l.Injected, Injected{k, inj[k]})
+	}
+	return l
+}
+
+func printListing(opts *Options, l Listing) {
+	st := opts.IO.Styles()
+	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, st.Bold.Render("Secrets")+" ("+envfile.Name+")")
+	if len(l.Secrets) == 0 {
+		fmt.Fprintln(w, "  none: add one with `cupaas env set KEY=VALUE`")
+	}
+	for _, e := range l.Secrets {
+		fmt.Fprintf(w, "  %s\t%s\n", e.Key, e.Value)
+	}
+	if len(l.Settings) > 0 {
+		fmt.Fprintln(w, st.Bold.Render("Settings")+" (env: in .cupaas.yml)")
+		for _, e := range l.Settings {
+			fmt.Fprintf(w, "  %s\t%s\n", e.Key, e.Value)
+		}
+	}
+	if len(l.Injected) > 0 {
+		fmt.Fprintln(w, st.Bold.Render("Injected by cupaas"))
+		for _, i := range l.Injected {
+			from := "from port:"
+			if i.From != "port" {
+				from = "for the " + i.From + " service"
+			}
+			fmt.Fprintf(w, "  %s\t%s\n", i.Key, st.Muted.Render(from))
+		}
+	}
+	w.Flush()
+}

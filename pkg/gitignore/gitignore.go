@@ -1,0 +1,51 @@
+// Package gitignore adds entries to a project's .gitignore, keeping
+// everything already in it.
+package gitignore
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cupaas/cupaas/pkg/atomicfile"
+)
+
+// Ensure appends each entry missing from dir/.gitignore (creating the
+// file), and returns the entries it added. An entry counts as present when
+// a line names it with or without a leading or trailing '/'.
+func Ensure(dir string, entries ...string) ([]string, error) {
+	p := filepath.Join(dir, ".gitignore")
+	data, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("cannot read %s: %w", p, err)
+	}
+	have := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		have[strings.Trim(strings.TrimSpace(l), "/")] = true
+	}
+	var added []string
+	out := string(data)
+	for _, e := range entries {
+		if have[strings.Trim(e, "/")] {
+			continue
+		}
+		if out != "" && !strings.HasSuffix(out, "\n") {
+			out += "\n"
+		}
+		if len(added) == 0 {
+			out += "# cupaas: local build files and secrets\n"
+		}
+		out += e + "\n"
+		added = append(added, e)
+	}
+	if len(added) == 0 {
+		return nil, nil
+	}
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(p); err == nil {
+		mode = st.Mode().Perm()
+	}
+	return added, atomicfile.Write(p, []byte(out), mode)
+}
