@@ -43,9 +43,12 @@ type Options struct {
 
 func (o *Options) path() string { return filepath.Join(o.Dir, envfile.Name) }
 
-// NewCmdEnv returns `cupaas env` and its subcommands.
-func NewCmdEnv(f *cmdutil.Factory) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Runner: f.Runner, Dir: "."}
+// NewCmdEnv returns `cupaas env` and its subcommands, for the app in the
+// current directory.
+func NewCmdEnv(f *cmdutil.Factory) *cobra.Command { return newCmdEnv(f, ".") }
+
+func newCmdEnv(f *cmdutil.Factory, dir string) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Runner: f.Runner, Dir: dir}
 	cmd := &cobra.Command{
 		Use:   "env <command>",
 		Short: "Manage the app's settings and secrets (.cupaas.env)",
