@@ -120,8 +120,11 @@ func (osRunner) Run(ctx context.Context, c Cmd) ([]byte, error) {
 	cmd.Stdin = c.Stdin
 	var stdout bytes.Buffer
 	tail := &tailBuffer{max: MaxOutput}
-	cmd.Stdout = multi(&stdout, tail, c.Stdout)
-	cmd.Stderr = multi(tail, c.Stderr)
+	// The two pipes are copied by two goroutines: writes to the caller's
+	// writers (often one and the same) are serialised.
+	var mu sync.Mutex
+	cmd.Stdout = multi(&stdout, tail, locked(&mu, c.Stdout))
+	cmd.Stderr = multi(tail, locked(&mu, c.Stderr))
 	setProcessGroup(cmd)
 	// A grandchild that keeps the output pipes open must not hang Wait.
 	cmd.WaitDelay = 5 * time.Second
@@ -159,6 +162,24 @@ func (osRunner) Run(ctx context.Context, c Cmd) ([]byte, error) {
 		return stdout.Bytes(), &Error{Argv: c.Argv, ExitCode: code, Output: tail.Bytes(), Err: err}
 	}
 	return stdout.Bytes(), nil
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func locked(mu *sync.Mutex, w io.Writer) io.Writer {
+	if w == nil {
+		return nil
+	}
+	return lockedWriter{mu, w}
 }
 
 func multi(ws ...io.Writer) io.Writer {

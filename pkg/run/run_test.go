@@ -1,0 +1,134 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary act as the child process: RUN_TEST_CHILD
+// selects a behaviour.
+func TestMain(m *testing.M) {
+	switch os.Getenv("RUN_TEST_CHILD") {
+	case "":
+		os.Exit(m.Run())
+	case "echo":
+		fmt.Fprint(os.Stdout, "out line\n")
+		fmt.Fprint(os.Stderr, "err line\n")
+		os.Exit(0)
+	case "fail":
+		fmt.Fprint(os.Stdout, "step 1\nstep 2\n")
+		fmt.Fprint(os.Stderr, "boom\n")
+		os.Exit(3)
+	case "cat":
+		data := new(bytes.Buffer)
+		data.ReadFrom(os.Stdin)
+		fmt.Fprintf(os.Stdout, "got %q and %s", data.String(), os.Getenv("EXTRA"))
+		os.Exit(0)
+	case "loud":
+		chunk := strings.Repeat("x", 1023) + "\n"
+		for i := 0; i < 1024; i++ { // 1 MiB on stderr
+			os.Stderr.WriteString(chunk)
+		}
+		os.Exit(1)
+	case "parent":
+		// Start a grandchild that sleeps, print its pid, then sleep.
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "RUN_TEST_CHILD=sleep")
+		if err := cmd.Start(); err != nil {
+			os.Exit(9)
+		}
+		fmt.Printf("%d\n", cmd.Process.Pid)
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	case "sleep":
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+}
+
+func child(behaviour string, extra ...string) Cmd {
+	return Cmd{Argv: append([]string{os.Args[0]}, extra...), Env: []string{"RUN_TEST_CHILD=" + behaviour}}
+}
+
+func TestSuccessCapturesStdout(t *testing.T) {
+	var streamed bytes.Buffer
+	c := child("echo")
+	c.Stdout, c.Stderr = &streamed, &streamed
+	out, err := NewOS().Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != "out line\n" {
+		t.Fatalf("stdout = %q", out)
+	}
+	if !strings.Contains(streamed.String(), "out line") || !strings.Contains(streamed.String(), "err line") {
+		t.Fatalf("streamed = %q", streamed.String())
+	}
+}
+
+func TestFailureIsError(t *testing.T) {
+	_, err := NewOS().Run(context.Background(), child("fail", "a b", `it's`))
+	var re *Error
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %T %v", err, err)
+	}
+	if re.ExitCode != 3 {
+		t.Fatalf("exit code %d", re.ExitCode)
+	}
+	// stdout and stderr arrive through two pipes: their order is not fixed.
+	if got := strings.Join(re.Tail(3), ","); !strings.Contains(got, "boom") || !strings.Contains(got, "step 1,step 2") {
+		t.Fatalf("tail = %q", got)
+	}
+	if got := re.Tail(1); len(got) != 1 {
+		t.Fatalf("tail(1) = %q", got)
+	}
+	if want := os.Args[0] + ` 'a b' it\'s`; re.CommandLine() != want {
+		t.Fatalf("command line %s, want %s", re.CommandLine(), want)
+	}
+	if !strings.Contains(err.Error(), "exit code 3") {
+		t.Fatalf("message %q", err)
+	}
+}
+
+func TestStdinAndEnv(t *testing.T) {
+	c := child("cat")
+	c.Stdin = strings.NewReader("secret\nvalue")
+	c.Env = append(c.Env, "EXTRA=yes")
+	out, err := NewOS().Run(context.Background(), c)
+	if err != nil || string(out) != `got "secret\nvalue" and yes` {
+		t.Fatalf("out %q, %v", out, err)
+	}
+}
+
+func TestOutputIsBounded(t *testing.T) {
+	_, err := NewOS().Run(context.Background(), child("loud"))
+	var re *Error
+	if !errors.As(err, &re) || len(re.Output) > MaxOutput {
+		t.Fatalf("output %d bytes, err %v", len(re.Output), err)
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	_, err := NewOS().Run(context.Background(), Cmd{Argv: []string{"cupaas-no-such-tool"}})
+	if err == nil || !errors.Is(err, exec.ErrNotFound) || !strings.Contains(err.Error(), "cupaas-no-such-tool not found on PATH") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := NewOS().LookPath("cupaas-no-such-tool"); err == nil {
+		t.Fatal("LookPath found it")
+	}
+}
+
+func TestCancelledBeforeStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := NewOS().Run(ctx, child("echo")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
