@@ -88,6 +88,8 @@ and prints the URL.`,
 	root.SetErr(f.IOStreams.ErrOut)
 	root.SetIn(f.IOStreams.In)
 	root.PersistentFlags().StringVarP(&chdir, "chdir", "C", "", "run as if cupaas was started in `dir`")
+	// No -v shorthand: -v means --verbose, as in `cupaas deploy -v`.
+	root.Flags().Bool("version", false, "print the version of cupaas")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &cmdutil.FlagError{Err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
 	})
