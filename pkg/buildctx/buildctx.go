@@ -6,6 +6,7 @@
 package buildctx
 
 import (
+	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,11 +15,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -235,4 +238,80 @@ func digest(h hash.Hash, buf []byte, f File) ([]byte, error) {
 		return nil, fmt.Errorf("cannot read %s: %w", f.abs, err)
 	}
 	return h.Sum(nil), nil
+}
+
+// Tar writes the build context as a tar stream: exactly the files that
+// Hash covers (so the hash and what docker builds can never differ, and
+// `.cupaas.env`, `.cupaas/` and `.cupaas.yml` are never sent, whatever the
+// project's .dockerignore says), plus the Dockerfile at dockerfileName.
+// `docker build -f <dockerfileName> -` reads it from stdin.
+func Tar(w io.Writer, contextDir, dockerfileName string, dockerfile []byte) error {
+	files, err := Files(contextDir)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(w)
+	dirs := map[string]bool{}
+	addDirs := func(p string, mod time.Time) error {
+		var parents []string
+		for d := path.Dir(p); d != "." && d != "/" && !dirs[d]; d = path.Dir(d) {
+			parents = append(parents, d)
+		}
+		for i := len(parents) - 1; i >= 0; i-- {
+			dirs[parents[i]] = true
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: parents[i] + "/", Mode: 0o755, ModTime: mod}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	buf := make([]byte, 32<<10)
+	for _, f := range files {
+		if f.Path == dockerfileName {
+			continue // the given content wins
+		}
+		info, err := os.Lstat(f.abs)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", f.abs, err)
+		}
+		if err := addDirs(f.Path, info.ModTime()); err != nil {
+			return err
+		}
+		hdr := &tar.Header{Name: f.Path, Mode: int64(info.Mode().Perm()), ModTime: info.ModTime()}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			target, err := os.Readlink(f.abs)
+			if err != nil {
+				return fmt.Errorf("cannot read %s: %w", f.abs, err)
+			}
+			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			continue
+		}
+		hdr.Typeflag, hdr.Size = tar.TypeReg, info.Size()
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		r, err := os.Open(f.abs)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", f.abs, err)
+		}
+		_, err = io.CopyBuffer(tw, io.LimitReader(struct{ io.Reader }{r}, info.Size()), buf)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", f.abs, err)
+		}
+	}
+	now := time.Unix(0, 0)
+	if err := addDirs(dockerfileName, now); err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: dockerfileName, Mode: 0o644, Size: int64(len(dockerfile)), ModTime: now}); err != nil {
+		return err
+	}
+	if _, err := tw.Write(dockerfile); err != nil {
+		return err
+	}
+	return tw.Close()
 }

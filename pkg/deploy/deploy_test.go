@@ -1,7 +1,9 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,6 +35,7 @@ func writeApp(t testing.TB, files map[string]string) string {
 }
 
 var counterApp = map[string]string{
+	".cupaas.env":      "API_KEY=s3cr3t\n",
 	".cupaas.yml":      "name: counter\nruntime: python:3.11\nentrypoint: [python, app.py]\nport: 8000\nhealthcheck: /health\nservices: [redis]\n",
 	"requirements.txt": "flask\nredis\n",
 	"app.py":           "print(1)\n",
@@ -67,7 +70,14 @@ func TestHappyPathReport(t *testing.T) {
 	f := runtest.New(t)
 	stubCluster(f, srv.URL, false)
 	f.StubPattern(`^docker image inspect`).Exit(1)
-	f.StubPattern(`^docker build -t cupaas/counter:[0-9a-f]{12} -f \S+/.cupaas/build/Dockerfile \S+$`)
+	f.StubPattern(`^docker build -t cupaas/counter:[0-9a-f]{12} -f .cupaas/build/Dockerfile -$`).Do(func(ctx context.Context, c run.Cmd) ([]byte, error) {
+		// The context arrives as a tar on stdin, without the secrets.
+		data, _ := io.ReadAll(c.Stdin)
+		if !bytes.Contains(data, []byte("app.py")) || bytes.Contains(data, []byte(".cupaas.env")) || bytes.Contains(data, []byte("credentials.json")) {
+			t.Errorf("build context tar:\n%q", data)
+		}
+		return nil, nil
+	})
 	f.StubPattern(`^minikube image ls$`).Stdout("registry.k8s.io/pause:3.10\n")
 	f.StubPattern(`^minikube image load cupaas/counter:[0-9a-f]{12}$`)
 	ios, _, _, _ := iostreams.Test()

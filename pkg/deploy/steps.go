@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/cupaas/cupaas/pkg/buildctx"
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/credentials"
@@ -265,19 +267,26 @@ func (p *pipeline) selector(component string) string {
 	return sel
 }
 
-// 5. Build: skipped when the image with this exact tag exists.
+// 5. Build: skipped when the image with this exact tag exists. The
+// context goes to docker as a tar on stdin holding exactly the files the
+// tag hashes, so no secret (.cupaas.env, .cupaas/) can reach the image even
+// when the project's .dockerignore forgets them.
 func (p *pipeline) build(ctx context.Context) (result, error) {
 	inspect := []string{"docker", "image", "inspect", "--format", "{{.Id}}", p.b.Image}
-	buildArgv := []string{"docker", "build", "-t", p.b.Image, "-f", p.b.DockerfilePath}
+	name := BuildDir + "/" + bundle.DockerfileName
+	if p.b.OwnDockerfile {
+		name = p.cfg.Dockerfile
+	}
+	buildArgv := []string{"docker", "build", "-t", p.b.Image, "-f", name}
 	if rev := p.b.Git.Revision(); rev != "" {
 		buildArgv = append(buildArgv, "--label", "org.opencontainers.image.revision="+rev)
 	}
-	buildArgv = append(buildArgv, p.opts.Dir)
+	buildArgv = append(buildArgv, "-")
 	if p.opts.DryRun {
 		if !p.opts.Rebuild {
 			p.plan(inspect, "skip the build when the image exists")
 		}
-		p.plan(buildArgv, "")
+		p.plan(buildArgv, "the build context, as a tar on stdin")
 		return result{}, nil
 	}
 	if !p.opts.Rebuild {
@@ -288,7 +297,19 @@ func (p *pipeline) build(ctx context.Context) (result, error) {
 		}
 	}
 	reason := p.buildReason()
-	if _, err := p.runCmd(ctx, run.Cmd{Argv: buildArgv}); err != nil {
+	pr, pw := io.Pipe()
+	tarErr := make(chan error, 1)
+	go func() {
+		err := buildctx.Tar(pw, p.opts.Dir, name, p.b.Dockerfile)
+		pw.CloseWithError(err)
+		tarErr <- err
+	}()
+	_, err := p.runCmd(ctx, run.Cmd{Argv: buildArgv, Stdin: pr})
+	pr.Close() // unblocks the writer if docker stopped reading
+	if terr := <-tarErr; terr != nil && !errors.Is(terr, io.ErrClosedPipe) {
+		return result{detail: reason}, fmt.Errorf("cannot send the build context: %w", terr)
+	}
+	if err != nil {
 		return result{detail: reason}, err
 	}
 	return result{detail: reason}, nil
