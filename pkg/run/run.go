@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -80,10 +81,16 @@ func (e *Error) Tail(n int) []string { return Tail(e.Output, n) }
 // CommandLine quotes argv for a POSIX shell, for -v echoes and --dry-run.
 func CommandLine(argv []string) string { return shellquote.Join(argv...) }
 
-// Tail returns the last n non-empty lines of out.
+// ansi matches terminal escape sequences (colours, cursor moves), which
+// tools print even into pipes.
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+
+// Tail returns the last n non-empty lines of out, without terminal escape
+// sequences.
 func Tail(out []byte, n int) []string {
 	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(string(out), "\r\n", "\n"), "\n") {
+	text := ansi.ReplaceAllString(string(out), "")
+	for _, l := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
 		if strings.TrimSpace(l) != "" {
 			lines = append(lines, l)
 		}

@@ -132,3 +132,10 @@ func TestCancelledBeforeStart(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestTailStripsEscapes(t *testing.T) {
+	got := Tail([]byte("a\n\x1b[91mnpm error\x1b[0m\r\n\n"), 5)
+	if len(got) != 2 || got[1] != "npm error" {
+		t.Fatalf("tail %q", got)
+	}
+}
