@@ -65,6 +65,12 @@ func (p *Progress) spin(st *Step, stop, stopped chan struct{}) {
 	defer t.Stop()
 	for i := 0; ; i++ {
 		p.mu.Lock()
+		select {
+		case <-stop: // stopped while waiting for the lock: draw nothing more
+			p.mu.Unlock()
+			return
+		default:
+		}
 		fmt.Fprintf(p.w, "\r\x1b[2K%s %s", p.st.Muted.Render(spinnerFrames[i%len(spinnerFrames)]), st.name)
 		p.mu.Unlock()
 		select {
@@ -75,17 +81,20 @@ func (p *Progress) spin(st *Step, stop, stopped chan struct{}) {
 	}
 }
 
-// stopSpinner stops the animation and clears its line; p.mu is held.
+// stopSpinner stops the animation and clears its line; p.mu is held. It
+// lets go of p.mu while the spinner goroutine ends, so another caller may
+// get in meanwhile: the channels are detached first (so that no one closes
+// them twice), and it loops until no spinner runs, whoever started it.
 func (p *Progress) stopSpinner() {
-	if p.stop == nil {
-		return
+	for p.stop != nil {
+		stop, stopped := p.stop, p.stopped
+		p.stop, p.stopped = nil, nil
+		close(stop)
+		fmt.Fprint(p.w, "\r\x1b[2K")
+		p.mu.Unlock()
+		<-stopped
+		p.mu.Lock()
 	}
-	close(p.stop)
-	p.mu.Unlock()
-	<-p.stopped
-	p.mu.Lock()
-	p.stop, p.stopped = nil, nil
-	fmt.Fprint(p.w, "\r\x1b[2K")
 }
 
 // restart resumes the animation of the active step after a printed line.
@@ -202,6 +211,8 @@ func (p *Progress) Stop() {
 
 // FormatDuration rounds d for humans: 0.4s, 12.3s, 1m05s.
 func FormatDuration(d time.Duration) string {
+	// Round first, so that 59.97s reads 1m00s rather than 60.0s.
+	d = d.Round(100 * time.Millisecond)
 	if d < time.Minute {
 		return fmt.Sprintf("%.1fs", d.Seconds())
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -48,6 +50,26 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	case "sleep":
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	case "loudtail":
+		chunk := strings.Repeat("y", 1023) + "\n"
+		for i := 0; i < 1024; i++ { // 1 MiB on stderr, then a last line
+			os.Stderr.WriteString(chunk)
+		}
+		os.Stderr.WriteString("the last line\n")
+		os.Exit(2)
+	case "pwd":
+		wd, _ := os.Getwd()
+		fmt.Print(wd)
+		os.Exit(0)
+	case "getenv":
+		fmt.Print(os.Getenv("RUN_TEST_PARENT") + "," + os.Getenv("EXTRA"))
+		os.Exit(0)
+	case "ignoreterm":
+		// Survive SIGTERM: only the SIGKILL after the grace period ends it.
+		signal.Ignore(syscall.SIGTERM)
+		fmt.Println("ready")
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	}

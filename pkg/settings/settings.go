@@ -110,12 +110,13 @@ func (s *Settings) source(flags *pflag.FlagSet, key string) string {
 	if f := flags.Lookup(key); f != nil && f.Changed {
 		return "--" + key
 	}
+	// An empty variable counts as unset, as it does for viper.
 	env := "CUPAAS_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
-	if _, ok := os.LookupEnv(env); ok {
+	if v, ok := os.LookupEnv(env); ok && v != "" {
 		return env
 	}
-	if s == nil {
-		return "the default"
+	if s != nil && s.v.InConfig(key) {
+		return s.path
 	}
-	return s.path
+	return "the default"
 }

@@ -236,8 +236,26 @@ func answersFrom(r *detect.Result) (Answers, []DetectedValue) {
 }
 
 func applyFlags(opts *Options, a *Answers, d *[]DetectedValue) {
+	// A flag replaces the detected value of its key, in place, so that the
+	// list never shows two ports or a service that is not written.
+	drop := func(key string) {
+		kept := (*d)[:0]
+		for _, v := range *d {
+			if v.Key != key {
+				kept = append(kept, v)
+			}
+		}
+		*d = kept
+	}
 	set := func(key, value string) {
-		*d = append(*d, DetectedValue{Key: key, Value: value, Reason: "--" + key + " flag"})
+		v := DetectedValue{Key: key, Value: value, Reason: "--" + key + " flag"}
+		for i := range *d {
+			if (*d)[i].Key == key && key != "service" {
+				(*d)[i] = v
+				return
+			}
+		}
+		*d = append(*d, v)
 	}
 	if opts.Name != "" {
 		a.Name = opts.Name
@@ -246,6 +264,7 @@ func applyFlags(opts *Options, a *Answers, d *[]DetectedValue) {
 	if opts.Runtime != "" {
 		a.Runtime = opts.Runtime
 		a.Dockerfile = ""
+		drop("dockerfile")
 		set("runtime", opts.Runtime)
 	}
 	if opts.Entrypoint != "" {
@@ -258,6 +277,7 @@ func applyFlags(opts *Options, a *Answers, d *[]DetectedValue) {
 	}
 	if len(opts.Services) > 0 {
 		a.Services = append([]string(nil), opts.Services...)
+		drop("service")
 		for _, s := range opts.Services {
 			set("service", s)
 		}
