@@ -3,6 +3,8 @@
 // stdin, streaming writers and a context whose cancellation stops the
 // process and its children. Failures are *Error values that carry the exit
 // code, the tail of the output and a pasteable command line.
+//
+// Tests of code that runs commands use the fake in pkg/run/runtest.
 package run
 
 import (
@@ -26,10 +28,12 @@ type Cmd struct {
 	Argv []string
 	Dir  string
 	// Env are extra KEY=VALUE entries appended to the parent environment.
-	Env   []string
+	Env []string
+	// Stdin, when set, is the process's standard input.
 	Stdin io.Reader
 	// Stdout and Stderr, when set, receive the output as it is produced, in
-	// addition to the capture.
+	// addition to the capture. Writes to them are serialised, so one writer
+	// may serve both.
 	Stdout io.Writer
 	Stderr io.Writer
 }
@@ -39,29 +43,35 @@ type Cmd struct {
 type Runner interface {
 	// Run runs cmd to completion and returns its stdout. A non-zero exit
 	// returns *Error; a cancelled context returns an error wrapping the
-	// context's error.
+	// context's error; a program not on PATH returns an error wrapping
+	// exec.ErrNotFound.
 	Run(ctx context.Context, cmd Cmd) ([]byte, error)
 	// LookPath reports where a program is, like exec.LookPath.
 	LookPath(name string) (string, error)
 }
 
-// MaxOutput bounds the output kept for an error report.
+// MaxOutput bounds the output kept for an error report (Error.Output).
 const MaxOutput = 256 << 10
 
 // GracePeriod is how long a cancelled process group gets between SIGTERM and
 // SIGKILL.
 const GracePeriod = 2 * time.Second
 
-// Error is a subprocess that failed.
+// Error is a subprocess that failed: it exited non-zero, was killed by a
+// signal, or could not be started.
 type Error struct {
-	Argv     []string
+	Argv []string
+	// ExitCode is the exit status, or -1 when there is none (killed by a
+	// signal, not started).
 	ExitCode int
-	// Output is the tail of the combined stdout and stderr.
+	// Output is the tail (at most MaxOutput bytes) of the combined stdout
+	// and stderr.
 	Output []byte
 	// Err is the underlying error (an *exec.ExitError, a start failure, ...).
 	Err error
 }
 
+// Error reads `command failed with exit code 1: docker build -t x .`.
 func (e *Error) Error() string {
 	if e.ExitCode >= 0 {
 		return fmt.Sprintf("command failed with exit code %d: %s", e.ExitCode, e.CommandLine())
@@ -82,16 +92,18 @@ func (e *Error) Tail(n int) []string { return Tail(e.Output, n) }
 func CommandLine(argv []string) string { return shellquote.Join(argv...) }
 
 // ansi matches terminal escape sequences (colours, cursor moves), which
-// tools print even into pipes.
+// some tools print even into pipes.
 var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
 
-// Tail returns the last n non-empty lines of out, without terminal escape
-// sequences.
+// Tail returns the last n non-empty lines of out, without line endings and
+// terminal escape sequences.
 func Tail(out []byte, n int) []string {
+	if n <= 0 {
+		return nil
+	}
 	var lines []string
-	text := ansi.ReplaceAllString(string(out), "")
-	for _, l := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
-		if strings.TrimSpace(l) != "" {
+	for _, l := range strings.Split(ansi.ReplaceAllString(string(out), ""), "\n") {
+		if l = strings.TrimRight(l, "\r"); strings.TrimSpace(l) != "" {
 			lines = append(lines, l)
 		}
 	}
@@ -102,29 +114,36 @@ func Tail(out []byte, n int) []string {
 }
 
 // NewOS returns the Runner that starts real processes.
-func NewOS() Runner { return osRunner{} }
+func NewOS() Runner { return osRunner{grace: GracePeriod} }
 
-type osRunner struct{}
+type osRunner struct {
+	// grace is the time between SIGTERM and SIGKILL after a cancel, and
+	// how long Wait waits for pipes that orphaned grandchildren hold open.
+	grace time.Duration
+}
 
 func (osRunner) LookPath(name string) (string, error) { return exec.LookPath(name) }
 
-func (osRunner) Run(ctx context.Context, c Cmd) ([]byte, error) {
+func (r osRunner) Run(ctx context.Context, c Cmd) ([]byte, error) {
 	if len(c.Argv) == 0 {
 		return nil, errors.New("run: empty argv")
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", CommandLine(c.Argv), err)
 	}
 	path, err := exec.LookPath(c.Argv[0])
 	if err != nil {
-		return nil, fmt.Errorf("%s not found on PATH: %w", c.Argv[0], err)
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, fmt.Errorf("%s not found on PATH: %w", c.Argv[0], exec.ErrNotFound)
+		}
+		return nil, fmt.Errorf("%s: %w", c.Argv[0], err)
 	}
-	cmd := exec.Command(path, c.Argv[1:]...)
-	cmd.Dir = c.Dir
+	cmd := exec.CommandContext(ctx, path, c.Argv[1:]...)
+	cmd.Args[0] = c.Argv[0]
+	cmd.Dir, cmd.Stdin = c.Dir, c.Stdin
 	if len(c.Env) > 0 {
 		cmd.Env = append(os.Environ(), c.Env...)
 	}
-	cmd.Stdin = c.Stdin
 	var stdout bytes.Buffer
 	tail := &tailBuffer{max: MaxOutput}
 	// The two pipes are copied by two goroutines: writes to the caller's
@@ -132,35 +151,31 @@ func (osRunner) Run(ctx context.Context, c Cmd) ([]byte, error) {
 	var mu sync.Mutex
 	cmd.Stdout = multi(&stdout, tail, locked(&mu, c.Stdout))
 	cmd.Stderr = multi(tail, locked(&mu, c.Stderr))
+
 	setProcessGroup(cmd)
-	// A grandchild that keeps the output pipes open must not hang Wait.
-	cmd.WaitDelay = 5 * time.Second
+	var cancelled time.Time // set by Cancel, read after Wait (ordered by os/exec)
+	cmd.Cancel = func() error {
+		cancelled = time.Now()
+		terminate(cmd.Process)
+		return nil
+	}
+	// After a cancel os/exec kills the child itself once the grace is over;
+	// in every case it stops waiting for pipes that an orphaned grandchild
+	// keeps open.
+	cmd.WaitDelay = r.grace
+
 	if err := cmd.Start(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: %w", CommandLine(c.Argv), ctx.Err())
+		}
 		return nil, &Error{Argv: c.Argv, ExitCode: -1, Err: err}
 	}
-	done := make(chan struct{})
-	var stopped sync.WaitGroup
-	stopped.Add(1)
-	go func() {
-		defer stopped.Done()
-		select {
-		case <-ctx.Done():
-			terminate(cmd.Process)
-			select {
-			case <-done:
-			case <-time.After(GracePeriod):
-				kill(cmd.Process)
-			}
-		case <-done:
-		}
-	}()
 	err = cmd.Wait()
-	close(done)
-	stopped.Wait()
-	if ctx.Err() != nil {
+	if !cancelled.IsZero() {
+		stopGroup(cmd.Process, cancelled.Add(r.grace))
 		return stdout.Bytes(), fmt.Errorf("%s: %w", CommandLine(c.Argv), ctx.Err())
 	}
-	if err != nil {
+	if err != nil && !(errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState.Success()) {
 		code := -1
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -199,7 +214,9 @@ func multi(ws ...io.Writer) io.Writer {
 	return io.MultiWriter(out...)
 }
 
-// tailBuffer keeps the last max bytes written to it.
+// tailBuffer keeps the last max bytes written to it. It holds at most
+// 2*max bytes and trims to max when full, so each byte is copied a bounded
+// number of times.
 type tailBuffer struct {
 	mu  sync.Mutex
 	max int
@@ -209,15 +226,25 @@ type tailBuffer struct {
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
+	n := len(p)
+	if len(p) > t.max {
+		p = p[len(p)-t.max:]
 	}
-	return len(p), nil
+	if len(t.buf)+len(p) > 2*t.max {
+		keep := t.max - len(p)
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-keep:]...)
+	}
+	t.buf = append(t.buf, p...)
+	return n, nil
 }
 
+// Bytes returns a copy of the last max bytes.
 func (t *tailBuffer) Bytes() []byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]byte(nil), t.buf...)
+	b := t.buf
+	if len(b) > t.max {
+		b = b[len(b)-t.max:]
+	}
+	return bytes.Clone(b)
 }
