@@ -130,7 +130,10 @@ func report(io *iostreams.IOStreams, opts deploy.Options, err error, ctx context
 	}
 	var nf *config.NotFoundError
 	if errors.As(err, &nf) {
-		return &cmdutil.UsageError{Err: err}
+		if opts.JSON {
+			return &cmdutil.ExitError{Code: 2}
+		}
+		return &cmdutil.UsageError{Err: nf}
 	}
 	code := 1
 	if ctx.Err() != nil {
