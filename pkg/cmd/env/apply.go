@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -65,8 +66,20 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 		}
 		return failure(err, "the Secret is updated, but the pods did not roll; run `cupaas deploy` to see why")
 	}
+	settle(ctx)
 	st.Done("")
 	return nil
+}
+
+// settle gives the Service time to drop the old pods: they leave its
+// endpoints as soon as they start terminating, and kube-proxy applies such
+// changes at most once a second. Waiting for the old pods to be gone would
+// take their whole grace period (30 s for an app that ignores SIGTERM).
+func settle(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(2 * time.Second):
+	}
 }
 
 // pick returns the app's env Secret and its Deployment.
