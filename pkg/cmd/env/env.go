@@ -137,6 +137,23 @@ func checkKeys(c *config.Config, pairs []pair) error {
 
 type pair struct{ key, value string }
 
+// store returns the edit that checks every pair, then sets them all.
+func store(pairs []pair) func(*config.Config, *envfile.File) ([]string, error) {
+	return func(c *config.Config, f *envfile.File) ([]string, error) {
+		if err := checkKeys(c, pairs); err != nil {
+			return nil, err
+		}
+		var keys []string
+		for _, p := range pairs {
+			if err := f.Set(p.key, p.value); err != nil {
+				return nil, err
+			}
+			keys = append(keys, p.key)
+		}
+		return keys, nil
+	}
+}
+
 // change loads .cupaas.env under the app lock, lets edit change it, checks
 // the size, writes it atomically and applies it when the app was deployed.
 func change(ctx context.Context, opts *Options, what string, edit func(c *config.Config, f *envfile.File) ([]string, error)) error {
@@ -207,19 +224,7 @@ stored: one bad pair stores nothing. Values are never printed.`,
 			if err != nil {
 				return err
 			}
-			return change(cmd.Context(), opts, "set", func(c *config.Config, f *envfile.File) ([]string, error) {
-				if err := checkKeys(c, pairs); err != nil {
-					return nil, err
-				}
-				var keys []string
-				for _, p := range pairs {
-					if err := f.Set(p.key, p.value); err != nil {
-						return nil, err
-					}
-					keys = append(keys, p.key)
-				}
-				return keys, nil
-			})
+			return change(cmd.Context(), opts, "set", store(pairs))
 		},
 	}
 }
@@ -335,19 +340,7 @@ Everything is checked first: one bad entry stores nothing.`,
 			if len(pairs) == 0 {
 				return &cmdutil.UsageError{Err: fmt.Errorf("%s holds no variables", args[0])}
 			}
-			return change(cmd.Context(), opts, "imported", func(c *config.Config, f *envfile.File) ([]string, error) {
-				if err := checkKeys(c, pairs); err != nil {
-					return nil, err
-				}
-				var keys []string
-				for _, p := range pairs {
-					if err := f.Set(p.key, p.value); err != nil {
-						return nil, err
-					}
-					keys = append(keys, p.key)
-				}
-				return keys, nil
-			})
+			return change(cmd.Context(), opts, "imported", store(pairs))
 		},
 	}
 }
