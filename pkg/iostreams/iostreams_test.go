@@ -1,9 +1,13 @@
 package iostreams
 
 import (
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/lipgloss"
 )
 
 func TestColourRules(t *testing.T) {
@@ -136,6 +140,65 @@ func TestFormatDuration(t *testing.T) {
 	} {
 		if got := FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// sgr matches the colour and attribute escapes lipgloss writes.
+var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// TestStylesKeepTheText: with colour off every field of Styles, found by
+// reflection so that a new style is covered too, returns its text as is
+// (tabs and spaces included); with colour on it adds escapes around it.
+func TestStylesKeepTheText(t *testing.T) {
+	const text = "docker\tbuild  -t x "
+	for _, colour := range []bool{false, true} {
+		ios, _, _, _ := Test()
+		ios.SetColor(false, colour)
+		v := reflect.ValueOf(ios.Styles())
+		for i := range v.NumField() {
+			name := v.Type().Field(i).Name
+			got := v.Field(i).Interface().(lipgloss.Style).Render(text)
+			if !colour && got != text {
+				t.Errorf("%s without colour: %q", name, got)
+			}
+			if colour && (!strings.Contains(got, "\x1b[") || sgr.ReplaceAllString(got, "") != text) {
+				t.Errorf("%s with colour: %q", name, got)
+			}
+		}
+	}
+}
+
+// TestColourFromEnvironment: the rules System applies, through the getenv
+// it is given, for stdout and stderr separately.
+func TestColourFromEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		env               map[string]string
+		stdoutTTY, errTTY bool
+		wantOut, wantErr  bool
+	}{
+		{"terminals", nil, true, true, true, true},
+		{"pipes", nil, false, false, false, false},
+		{"stderr only a terminal", nil, false, true, false, true},
+		{"NO_COLOR=1", map[string]string{"NO_COLOR": "1"}, true, true, false, false},
+		{"NO_COLOR=0 is a value too", map[string]string{"NO_COLOR": "0"}, true, true, false, false},
+		{"NO_COLOR empty", map[string]string{"NO_COLOR": ""}, true, true, true, true},
+		{"CLICOLOR_FORCE=1 on pipes", map[string]string{"CLICOLOR_FORCE": "1"}, false, false, true, true},
+		{"CLICOLOR_FORCE=0", map[string]string{"CLICOLOR_FORCE": "0"}, false, false, false, false},
+		{"CLICOLOR_FORCE=1 beats NO_COLOR", map[string]string{"CLICOLOR_FORCE": "1", "NO_COLOR": "1"}, false, false, true, true},
+	} {
+		ios := newSystem(func(k string) string { return tc.env[k] })
+		ios.SetStdoutTTY(tc.stdoutTTY)
+		ios.SetStderrTTY(tc.errTTY)
+		if got := ios.ColorEnabled(); got != tc.wantOut {
+			t.Errorf("%s: ColorEnabled = %v", tc.name, got)
+		}
+		if got := ios.ErrColorEnabled(); got != tc.wantErr {
+			t.Errorf("%s: ErrColorEnabled = %v", tc.name, got)
+		}
+		if got := strings.Contains(ios.ErrStyles().FailureIcon(), "\x1b["); got != tc.wantErr {
+			t.Errorf("%s: stderr icon coloured = %v", tc.name, got)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package iostreams
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -39,10 +40,11 @@ func (p *Progress) WithClock(now func() time.Time) *Progress {
 
 // Step is one running step.
 type Step struct {
-	p     *Progress
-	name  string
-	start time.Time
-	ended bool
+	p       *Progress
+	name    string
+	start   time.Time
+	ended   bool          // guarded by p.mu
+	writers []*lineWriter // guarded by p.mu; flushed when the step ends
 }
 
 // Start begins a step.
@@ -113,6 +115,14 @@ func (st *Step) Fail(detail string) { st.end(st.p.st.FailureIcon(), detail, true
 
 func (st *Step) end(icon, detail string, always bool) {
 	p := st.p
+	// A last line without a newline is still output: show it first.
+	p.mu.Lock()
+	writers := st.writers
+	st.writers = nil
+	p.mu.Unlock()
+	for _, w := range writers {
+		w.flush()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if st.ended {
@@ -151,34 +161,53 @@ func (st *Step) Log(line string) {
 	p.restart()
 }
 
-// Writer returns an io.Writer that logs each complete line with Log.
-func (st *Step) Writer() io.Writer { return &lineWriter{st: st} }
+// Writer returns an io.Writer that logs each complete line with Log (a
+// trailing \r dropped); a last partial line is logged when the step ends.
+// It is safe for concurrent use.
+func (st *Step) Writer() io.Writer {
+	w := &lineWriter{st: st}
+	st.p.mu.Lock()
+	defer st.p.mu.Unlock()
+	if !st.ended {
+		st.writers = append(st.writers, w)
+	}
+	return w
+}
 
 type lineWriter struct {
-	st  *Step
-	buf []byte
+	st      *Step
+	mu      sync.Mutex // held while logging, so that lines keep their order
+	buf     []byte
+	flushed bool // the line under way was shown by flush: its newline ends it
 }
 
 func (w *lineWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.buf = append(w.buf, b...)
 	for {
-		i := indexNewline(w.buf)
+		i := bytes.IndexByte(w.buf, '\n')
 		if i < 0 {
 			break
 		}
-		w.st.Log(string(w.buf[:i]))
-		w.buf = w.buf[i+1:]
+		line := bytes.TrimSuffix(w.buf[:i], []byte("\r"))
+		if !w.flushed || len(line) > 0 {
+			w.st.Log(string(line))
+		}
+		w.buf, w.flushed = w.buf[i+1:], false
 	}
 	return len(b), nil
 }
 
-func indexNewline(b []byte) int {
-	for i, c := range b {
-		if c == '\n' {
-			return i
-		}
+// flush logs what is left of a last line without a newline.
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if rest := bytes.TrimSuffix(w.buf, []byte("\r")); len(rest) > 0 {
+		w.st.Log(string(rest))
+		w.flushed = true
 	}
-	return -1
+	w.buf = nil
 }
 
 // Infof prints a plain line (hidden when quiet).

@@ -265,3 +265,21 @@ func TestStepWriterKeepsPartialLines(t *testing.T) {
 		t.Fatalf("%q, want %q", errOut, want)
 	}
 }
+
+// TestStepWriterFlushesAtTheEnd: a last line without a newline (often the
+// error message) is shown when the step ends, before its final line; a
+// CR before the newline is dropped.
+func TestStepWriterFlushesAtTheEnd(t *testing.T) {
+	ios, _, _, errOut := Test()
+	p := ios.NewProgress(false).WithClock(clock(time.Second))
+	st := p.Start("Build")
+	out, errw := st.Writer(), st.Writer()
+	out.Write([]byte("Step 1/2\r\nStep 2/2"))
+	errw.Write([]byte("error: no space left"))
+	st.Fail("")
+	out.Write([]byte("\n")) // after the end: the line was already shown
+	want := "  Step 1/2\n  Step 2/2\n  error: no space left\n✗ Build 1.0s\n"
+	if errOut.String() != want {
+		t.Fatalf("stderr %q, want %q", errOut, want)
+	}
+}

@@ -26,14 +26,17 @@ func newStyles(w io.Writer, color bool) Styles {
 	} else {
 		r.SetColorProfile(termenv.Ascii)
 	}
+	// Tabs stay tabs (lipgloss would expand them). Render one line at a
+	// time: lipgloss pads the lines of a multi-line text to one width.
+	base := r.NewStyle().TabWidth(lipgloss.NoTabConversion)
 	return Styles{
-		Success: r.NewStyle().Foreground(lipgloss.Color("2")),
-		Failure: r.NewStyle().Foreground(lipgloss.Color("1")),
-		Warning: r.NewStyle().Foreground(lipgloss.Color("3")),
-		Bold:    r.NewStyle().Bold(true),
-		Muted:   r.NewStyle().Faint(true),
-		Code:    r.NewStyle().Foreground(lipgloss.Color("6")),
-		Header:  r.NewStyle().Bold(true).Underline(true),
+		Success: base.Foreground(lipgloss.Color("2")),
+		Failure: base.Foreground(lipgloss.Color("1")),
+		Warning: base.Foreground(lipgloss.Color("3")),
+		Bold:    base.Bold(true),
+		Muted:   base.Faint(true),
+		Code:    base.Foreground(lipgloss.Color("6")),
+		Header:  base.Bold(true).Underline(true),
 	}
 }
 

@@ -23,7 +23,7 @@ func terminate(p *os.Process) { _ = syscall.Kill(-p.Pid, syscall.SIGTERM) }
 // then SIGKILL. While a member lives, the group id cannot be reused, so the
 // signal cannot reach an unrelated process.
 func stopGroup(p *os.Process, deadline time.Time) {
-	for syscall.Kill(-p.Pid, 0) == nil {
+	for groupAlive(p.Pid) {
 		if !time.Now().Before(deadline) {
 			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
 			return

@@ -66,6 +66,20 @@ func TestMain(m *testing.M) {
 	case "getenv":
 		fmt.Print(os.Getenv("RUN_TEST_PARENT") + "," + os.Getenv("EXTRA"))
 		os.Exit(0)
+	case "stubborn":
+		// Ignore SIGTERM, start a grandchild that does too, print its pid.
+		signal.Ignore(syscall.SIGTERM)
+		fmt.Println(spawn("stubborn-sleep", nil))
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	case "stubborn-sleep":
+		signal.Ignore(syscall.SIGTERM)
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	case "orphan":
+		// Leave a grandchild that holds stdout open, and exit at once.
+		fmt.Println(spawn("sleep", os.Stdout))
+		os.Exit(0)
 	case "ignoreterm":
 		// Survive SIGTERM: only the SIGKILL after the grace period ends it.
 		signal.Ignore(syscall.SIGTERM)
@@ -73,6 +87,18 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	}
+}
+
+// spawn starts the test binary as a grandchild with the given behaviour and
+// returns its pid.
+func spawn(behaviour string, stdout *os.File) int {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "RUN_TEST_CHILD="+behaviour)
+	cmd.Stdout = stdout
+	if err := cmd.Start(); err != nil {
+		os.Exit(9)
+	}
+	return cmd.Process.Pid
 }
 
 func child(behaviour string, extra ...string) Cmd {
@@ -114,8 +140,12 @@ func TestFailureIsError(t *testing.T) {
 	if want := os.Args[0] + ` 'a b' it\'s`; re.CommandLine() != want {
 		t.Fatalf("command line %s, want %s", re.CommandLine(), want)
 	}
-	if !strings.Contains(err.Error(), "exit code 3") {
-		t.Fatalf("message %q", err)
+	if want := "command failed with exit code 3: " + re.CommandLine(); err.Error() != want {
+		t.Fatalf("message %q, want %q", err, want)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("Unwrap does not reach the *exec.ExitError: %#v", re.Err)
 	}
 }
 
@@ -159,5 +189,33 @@ func TestTailStripsEscapes(t *testing.T) {
 	got := Tail([]byte("a\n\x1b[91mnpm error\x1b[0m\r\n\n"), 5)
 	if len(got) != 2 || got[1] != "npm error" {
 		t.Fatalf("tail %q", got)
+	}
+}
+
+func TestTailBuffer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		writes []string
+		want   string
+	}{
+		{"under the limit", []string{"ab", "cd"}, "abcd"},
+		{"at the limit", []string{"abcd"}, "abcd"},
+		{"keeps the end", []string{"abc", "def"}, "cdef"},
+		{"one large write", []string{"abcdefghij"}, "ghij"},
+		{"many small writes", strings.Split("abcdefghijklmnopq", ""), "nopq"},
+		{"nothing", nil, ""},
+	} {
+		tb := &tailBuffer{max: 4}
+		for _, w := range tc.writes {
+			if n, err := tb.Write([]byte(w)); n != len(w) || err != nil {
+				t.Fatalf("%s: Write = %d, %v", tc.name, n, err)
+			}
+			if len(tb.buf) > 2*tb.max {
+				t.Fatalf("%s: holds %d bytes, more than twice the limit", tc.name, len(tb.buf))
+			}
+		}
+		if got := string(tb.Bytes()); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -39,15 +39,19 @@ type lookResult struct {
 	err  error
 }
 
-// New returns a Fake that fails t, at cleanup, for every stub never used.
+// New returns a Fake that fails t, at cleanup, for every stub never used
+// and every Times(n) stub used fewer than n times.
 func New(t testing.TB) *Fake {
 	f := &Fake{t: t, paths: map[string]lookResult{}}
 	t.Cleanup(func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		for _, s := range f.stubs {
-			if s.used == 0 {
+			switch {
+			case s.used == 0:
 				t.Errorf("runtest: stub never used: %s", s.describe())
+			case s.used < s.times:
+				t.Errorf("runtest: stub used %d of %d times: %s", s.used, s.times, s.describe())
 			}
 		}
 	})
@@ -74,9 +78,15 @@ func (f *Fake) Stub(argv ...string) *Stub {
 }
 
 // StubPattern answers calls whose command line (run.CommandLine) matches
-// the regular expression pattern.
+// the regular expression pattern. An invalid pattern fails the test.
 func (f *Fake) StubPattern(pattern string) *Stub {
-	s := &Stub{pattern: regexp.MustCompile(pattern), times: 1}
+	f.t.Helper()
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		f.t.Fatalf("runtest: StubPattern(%q): %v", pattern, err)
+		return &Stub{times: 1} // not reached in a real test
+	}
+	s := &Stub{pattern: re, times: 1}
 	f.add(s)
 	return s
 }
@@ -96,7 +106,8 @@ func (s *Stub) Stderr(out string) *Stub { s.stderr = out; return s }
 // Exit sets the stub's exit code.
 func (s *Stub) Exit(code int) *Stub { s.exit = code; return s }
 
-// Times sets how many calls the stub answers; 0 means any number, at least one.
+// Times sets how many calls the stub answers, and expects, before later
+// stubs get their turn; 0 means any number, at least one.
 func (s *Stub) Times(n int) *Stub { s.times = n; return s }
 
 // Do gives the stub custom behaviour (block until ctx is done, read stdin...).
@@ -128,6 +139,23 @@ func (s *Stub) matches(argv []string) bool {
 		}
 	}
 	return true
+}
+
+// left lists the stubs that still answer, to show beside an unexpected
+// command.
+func (f *Fake) left() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var b strings.Builder
+	for _, s := range f.stubs {
+		if s.times == 0 || s.used < s.times {
+			b.WriteString("\n\tstub left: " + s.describe())
+		}
+	}
+	if b.Len() == 0 {
+		return "\n\tno stub left"
+	}
+	return b.String()
 }
 
 // LookPathResult sets what LookPath answers for name. By default every
@@ -184,8 +212,9 @@ func (f *Fake) Run(ctx context.Context, cmd run.Cmd) ([]byte, error) {
 	}
 	f.mu.Unlock()
 	if stub == nil {
-		f.t.Errorf("runtest: unexpected command: %s", run.CommandLine(cmd.Argv))
-		return nil, fmt.Errorf("runtest: unexpected command: %s", run.CommandLine(cmd.Argv))
+		err := fmt.Errorf("runtest: unexpected command: %s", run.CommandLine(cmd.Argv))
+		f.t.Errorf("%v%s", err, f.left())
+		return nil, err
 	}
 	if stub.do != nil {
 		return stub.do(ctx, cmd)

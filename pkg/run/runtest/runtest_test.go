@@ -3,6 +3,7 @@ package runtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -16,7 +17,13 @@ type recorder struct {
 	cleanups []func()
 }
 
-func (r *recorder) Errorf(format string, args ...any) { r.errors = append(r.errors, format) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+// Fatalf records like Errorf: the caller goes on, where a real test stops.
+func (r *recorder) Fatalf(format string, args ...any) { r.Errorf(format, args...) }
+func (r *recorder) Helper()                           {}
 func (r *recorder) Cleanup(f func())                  { r.cleanups = append(r.cleanups, f) }
 func (r *recorder) finish() {
 	for _, f := range r.cleanups {
@@ -77,5 +84,45 @@ func TestUnexpectedAndUnusedFail(t *testing.T) {
 	r.finish()
 	if len(r.errors) != 2 || !strings.Contains(r.errors[1], "stub never used") {
 		t.Fatalf("errors after cleanup %q", r.errors)
+	}
+}
+
+// TestTimesIsExpected: a Times(n) stub used fewer than n times fails the
+// test at cleanup.
+func TestTimesIsExpected(t *testing.T) {
+	r := &recorder{TB: t}
+	f := New(r)
+	f.Stub("kubectl", "get", "pods").Times(3)
+	f.Run(context.Background(), run.Cmd{Argv: []string{"kubectl", "get", "pods"}})
+	f.Run(context.Background(), run.Cmd{Argv: []string{"kubectl", "get", "pods"}})
+	r.finish()
+	if want := []string{"runtest: stub used 2 of 3 times: kubectl get pods"}; strings.Join(r.errors, "|") != strings.Join(want, "|") {
+		t.Fatalf("errors %q, want %q", r.errors, want)
+	}
+}
+
+// TestUnexpectedListsTheStubsLeft: the failure for an unexpected command
+// shows the stubs that could still answer, to spot a typo in an argv.
+func TestUnexpectedListsTheStubsLeft(t *testing.T) {
+	r := &recorder{TB: t}
+	f := New(r)
+	f.Stub("docker", "version")
+	f.StubPattern(`^kubectl apply`).Times(0)
+	_, err := f.Run(context.Background(), run.Cmd{Argv: []string{"docker", "versoin"}})
+	if err == nil || err.Error() != "runtest: unexpected command: docker versoin" {
+		t.Fatalf("err = %v", err)
+	}
+	want := "runtest: unexpected command: docker versoin\n\tstub left: docker version\n\tstub left: pattern ^kubectl apply"
+	if len(r.errors) != 1 || r.errors[0] != want {
+		t.Fatalf("errors %q, want %q", r.errors, want)
+	}
+}
+
+func TestBadPatternFails(t *testing.T) {
+	r := &recorder{TB: t}
+	f := New(r)
+	f.StubPattern(`docker (`)
+	if len(r.errors) != 1 || !strings.HasPrefix(r.errors[0], "runtest: StubPattern(\"docker (\"): error parsing regexp") {
+		t.Fatalf("errors %q", r.errors)
 	}
 }
