@@ -6,6 +6,7 @@ package gitsource
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"strings"
 
@@ -15,19 +16,23 @@ import (
 
 // Info describes the repository around an app directory.
 type Info struct {
+	// IsRepo is false when the directory is outside any git repository;
+	// every other field is then empty.
 	IsRepo bool `json:"isRepo"`
-	// Commit is the full SHA of HEAD; "" when there is no commit yet.
+	// Commit is the full hex SHA of HEAD; "" when there is no commit yet.
 	Commit string `json:"commit,omitempty"`
 	// Short is the first 12 hex digits of Commit.
 	Short string `json:"short,omitempty"`
-	// Dirty is true when tracked files differ from HEAD (modified, staged,
-	// deleted). Untracked files do not count.
+	// Dirty is true when tracked files differ from HEAD: modified, deleted,
+	// or staged (added, changed or removed in the index). Untracked files do
+	// not count.
 	Dirty bool `json:"dirty"`
-	// Branch is "" on a detached HEAD.
+	// Branch is the branch HEAD points to, also before the first commit;
+	// "" on a detached HEAD.
 	Branch string `json:"branch,omitempty"`
-	// Remote is the first URL of remote "origin".
+	// Remote is the first URL of remote "origin"; "" without one.
 	Remote string `json:"remote,omitempty"`
-	// RepoName is the last path element of Remote without ".git".
+	// RepoName is RepoName(Remote).
 	RepoName string `json:"repoName,omitempty"`
 }
 
@@ -43,10 +48,24 @@ func (i Info) Revision() string {
 	return i.Commit
 }
 
-// Read inspects the repository containing dir (dir may be a subdirectory).
+// Read inspects the repository containing dir; dir may be any directory
+// inside the work tree, also of a linked work tree (git worktree add).
 // A directory outside any repository gives Info{IsRepo: false} and no error.
+//
+// Finding out whether the tree is dirty is the slow part on big trees:
+// go-git's Worktree.Status walks the whole work tree, including untracked
+// and ignored directories such as node_modules (it drops ignored paths only
+// after the walk), and hashes every tracked file whose size or mtime differs
+// from the index (git would do the same for those). It does not apply
+// core.autocrlf, so a checkout converted to CRLF reads as dirty.
 func Read(dir string) (Info, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	// go-git says "not a repository" for a missing directory too.
+	if st, err := os.Stat(dir); err != nil {
+		return Info{}, fmt.Errorf("cannot read the git repository: %w", err)
+	} else if !st.IsDir() {
+		return Info{}, fmt.Errorf("cannot read the git repository at %s: not a directory", dir)
+	}
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return Info{}, nil
 	}
@@ -58,6 +77,11 @@ func Read(dir string) (Info, error) {
 		info.Remote = rem.Config().URLs[0]
 		info.RepoName = RepoName(info.Remote)
 	}
+	// HEAD itself, unresolved: it names the branch even before the first
+	// commit, and is a hash when detached.
+	if ref, err := repo.Storer.Reference(plumbing.HEAD); err == nil && ref.Type() == plumbing.SymbolicReference && ref.Target().IsBranch() {
+		info.Branch = ref.Target().Short()
+	}
 	head, err := repo.Head()
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return info, nil // no commit yet
@@ -67,24 +91,25 @@ func Read(dir string) (Info, error) {
 	}
 	info.Commit = head.Hash().String()
 	info.Short = info.Commit[:12]
-	if head.Name().IsBranch() {
-		info.Branch = head.Name().Short()
-	}
+
 	wt, err := repo.Worktree()
-	if err != nil {
-		return info, nil // a bare repository has no working tree to be dirty
+	if errors.Is(err, git.ErrIsBareRepository) {
+		return info, nil // no work tree, nothing can be dirty
 	}
-	// Status compares every file of the work tree with the index and HEAD;
-	// on very large trees this is the slow part of Read.
-	st, err := wt.Status()
+	if err != nil {
+		return info, fmt.Errorf("cannot read the work tree of the git repository at %s: %w", dir, err)
+	}
+	// Empty lists only the paths that differ; Preload would also list every
+	// unmodified file.
+	st, err := wt.StatusWithOptions(git.StatusOptions{Strategy: git.Empty})
 	if err != nil {
 		return info, fmt.Errorf("cannot read the git status at %s: %w", dir, err)
 	}
 	for _, fs := range st {
-		if fs.Worktree == git.Untracked && fs.Staging == git.Untracked {
-			continue
+		if fs.Staging == git.Untracked && fs.Worktree == git.Untracked {
+			continue // untracked (ignored ones are not listed at all)
 		}
-		if fs.Worktree != git.Unmodified || fs.Staging != git.Unmodified {
+		if fs.Staging != git.Unmodified || fs.Worktree != git.Unmodified {
 			info.Dirty = true
 			break
 		}
@@ -93,18 +118,24 @@ func Read(dir string) (Info, error) {
 }
 
 // RepoName returns the repository name in a remote URL: the last path
-// element without ".git", for https://, ssh://, scp-like git@host:org/repo
-// and file paths.
+// element without ".git", for https://, ssh://, git://, file:// URLs,
+// scp-like user@host:org/repo.git and plain paths. It is "" when the URL
+// has no path.
 func RepoName(url string) string {
-	u := strings.TrimRight(strings.TrimSpace(url), "/")
+	u := strings.TrimSpace(url)
 	if i := strings.Index(u, "://"); i >= 0 {
 		u = u[i+3:]
-	} else if i := strings.Index(u, ":"); i >= 0 && !strings.Contains(u[:i], "/") {
-		u = u[i+1:] // scp-like user@host:path
+		j := strings.IndexByte(u, '/')
+		if j < 0 {
+			return "" // only a host
+		}
+		u = u[j:]
+	} else if i := strings.IndexByte(u, ':'); i > 1 && !strings.ContainsAny(u[:i], `/\`) {
+		u = u[i+1:] // scp-like [user@]host:path; i > 1 keeps C:\ paths
 	}
-	name := path.Base(strings.ReplaceAll(u, "\\", "/"))
-	name = strings.TrimSuffix(name, ".git")
-	if name == "." || name == "/" || name == "" {
+	u = strings.TrimRight(strings.ReplaceAll(u, `\`, "/"), "/")
+	name := strings.TrimSuffix(path.Base(u), ".git")
+	if name == "" || name == "." || name == ".." || name == "/" {
 		return ""
 	}
 	return name
