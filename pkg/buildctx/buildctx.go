@@ -1,42 +1,56 @@
 // Package buildctx computes the content hash of a docker build: the
 // Dockerfile's bytes and every file of the build context that `docker build`
-// would send (honouring .dockerignore), with path, mode and content. The
+// would send, honouring .dockerignore, with path, mode and content. The
 // image tag is the first 12 hex digits of it, so the same inputs always give
 // the same tag and any change gives a new one.
+//
+// What counts:
+//   - Regular files and symbolic links (by their target string; links are
+//     never followed). Directories are not recorded themselves, so an empty
+//     directory changes nothing. Sockets, pipes and devices are left out.
+//   - .dockerignore patterns with Docker's own rules and code
+//     (github.com/moby/patternmatcher): `!` exceptions, `**`, a leading `/`
+//     ignored, comments. .dockerignore itself is always part of the context,
+//     as docker always sends it.
+//   - Never, whatever .dockerignore says: .cupaas.yml, .cupaas.yaml,
+//     .cupaas.env and the .cupaas/ directory at the context root. A secret
+//     must never reach an image, and editing them must not change the tag.
+//   - Per file: its path, its type (regular or link), its permission bits,
+//     its size and the SHA-256 of its content. Modification times do not
+//     count.
 package buildctx
 
 import (
-	"archive/tar"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 )
 
-// forced are never part of the context, whatever .dockerignore says: the
-// app's config, its secrets and cupaas' own state. A secret must never reach
-// an image, and editing them must not change the tag.
-var forced = []string{".cupaas.yml", ".cupaas.yaml", ".cupaas.env", ".cupaas"}
+// IgnoreFile is the name of the ignore file at the context root.
+const IgnoreFile = ".dockerignore"
 
-func isForced(rel string) bool {
-	for _, f := range forced {
-		if rel == f || strings.HasPrefix(rel, f+"/") {
-			return true
-		}
+// isForced reports whether a name at the context root is never part of the
+// context: the app's config, its secrets and cupaas' own state.
+func isForced(name string) bool {
+	switch name {
+	case ".cupaas.yml", ".cupaas.yaml", ".cupaas.env", ".cupaas":
+		return true
 	}
 	return false
 }
@@ -45,126 +59,73 @@ func isForced(rel string) bool {
 type File struct {
 	// Path is slash-separated and relative to the context directory.
 	Path string
+	// Mode holds the permission bits, and fs.ModeSymlink for a link.
 	Mode fs.FileMode
+	// Size is in bytes; for a link, the length of its target.
 	Size int64
-	abs  string
 }
 
-// Files lists the context files in sorted order after the ignore rules.
-// Directories are not listed (an empty directory does not change the hash).
+// Files lists the files of the build context in sorted order (byte order of
+// their slash paths) after the ignore rules.
 func Files(contextDir string) ([]File, error) {
-	pm, err := matcher(contextDir)
+	root := filepath.Clean(contextDir)
+	entries, err := list(root)
 	if err != nil {
 		return nil, err
 	}
-	var files []File
-	parents := map[string]patternmatcher.MatchInfo{}
-	err = filepath.WalkDir(contextDir, func(p string, d fs.DirEntry, err error) error {
+	files := make([]File, len(entries))
+	for i, e := range entries {
+		info, err := os.Lstat(e.abs(root))
 		if err != nil {
-			return fmt.Errorf("cannot read the build context: %w", err)
+			return nil, fmt.Errorf("cannot read %s of the build context: %w", e.rel, err)
 		}
-		rel, err := filepath.Rel(contextDir, p)
-		if err != nil {
-			return err
-		}
-		if rel == "." {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
-		if isForced(rel) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		excluded := false
-		if pm != nil {
-			var info patternmatcher.MatchInfo
-			excluded, info, err = pm.MatchesUsingParentResults(rel, parents[pathDir(rel)])
-			if err != nil {
-				return fmt.Errorf("%s: %w", filepath.Join(contextDir, ".dockerignore"), err)
-			}
-			if d.IsDir() {
-				parents[rel] = info
-			}
-		}
-		if d.IsDir() {
-			// With no `!` pattern nothing below an excluded directory can
-			// come back, so it is not even read.
-			if excluded && !pm.Exclusions() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if excluded {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", p, err)
-		}
-		if !info.Mode().IsRegular() && info.Mode()&fs.ModeSymlink == 0 {
-			return nil // sockets, pipes, devices are not sent either
-		}
-		files = append(files, File{Path: rel, Mode: info.Mode(), Size: info.Size(), abs: p})
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		files[i] = File{Path: e.rel, Mode: info.Mode() & (fs.ModeSymlink | fs.ModePerm), Size: info.Size()}
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
 }
 
-func pathDir(rel string) string {
-	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
-		return rel[:i]
-	}
-	return ""
-}
-
-// matcher reads the context's .dockerignore; nil when there is none.
-func matcher(contextDir string) (*patternmatcher.PatternMatcher, error) {
-	p := filepath.Join(contextDir, ".dockerignore")
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", p, err)
-	}
-	defer f.Close()
-	patterns, err := ignorefile.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", p, err)
-	}
-	pm, err := patternmatcher.New(patterns)
-	if err != nil {
-		return nil, fmt.Errorf("%s: invalid pattern: %w", p, err)
-	}
-	return pm, nil
-}
-
-// Hash returns the hex SHA-256 of the Dockerfile and the build context.
+// Hash returns the hex SHA-256 (64 digits) of the Dockerfile and the build
+// context in contextDir.
+//
+// The hashed stream is "cupaas-build-v1\x00dockerfile\x00<len>\x00" and the
+// Dockerfile's bytes, then for each file in path order
+// "\x00<path>\x00<f|l><perm, 4 octal digits>\x00<size>\x00<hex SHA-256 of
+// the content or link target>". A path cannot hold a NUL and the Dockerfile
+// is length-prefixed, so two different inputs cannot give the same stream.
+// File contents are hashed in parallel, one worker per CPU.
 func Hash(contextDir string, dockerfile []byte) (string, error) {
-	files, err := Files(contextDir)
+	root := filepath.Clean(contextDir)
+	entries, err := list(root)
 	if err != nil {
 		return "", err
 	}
-	digests, err := digestAll(files)
+	digests, err := digestAll(root, entries)
 	if err != nil {
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "cupaas-build-v1\x00dockerfile\x00%d\x00", len(dockerfile))
+	rec := make([]byte, 0, 256)
+	rec = append(rec, "cupaas-build-v1\x00dockerfile\x00"...)
+	rec = strconv.AppendInt(rec, int64(len(dockerfile)), 10)
+	rec = append(rec, 0)
+	h.Write(rec)
 	h.Write(dockerfile)
-	for i, f := range files {
-		kind := "f"
-		if f.Mode&fs.ModeSymlink != 0 {
-			kind = "l"
+	for i, e := range entries {
+		d := &digests[i]
+		rec = append(rec[:0], 0)
+		rec = append(rec, e.rel...)
+		rec = append(rec, 0)
+		if e.link {
+			rec = append(rec, 'l')
+		} else {
+			rec = append(rec, 'f')
 		}
-		// NUL cannot occur in a path, so fields cannot run into each other.
-		fmt.Fprintf(h, "\x00%s\x00%s%04o\x00%d\x00%x", f.Path, kind, f.Mode.Perm(), f.Size, digests[i])
+		rec = appendOctal4(rec, uint64(d.perm))
+		rec = append(rec, 0)
+		rec = strconv.AppendInt(rec, d.size, 10)
+		rec = append(rec, 0)
+		rec = hex.AppendEncode(rec, d.sum[:])
+		h.Write(rec)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -178,140 +139,254 @@ func Tag(contextDir string, dockerfile []byte) (string, error) {
 	return h[:12], nil
 }
 
-// digestAll hashes file contents with a bounded pool of workers; a
-// symlink's digest is that of its target string (it is not followed).
-func digestAll(files []File) ([][]byte, error) {
-	out := make([][]byte, len(files))
-	jobs := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	workers := min(runtime.NumCPU(), 8)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := sha256.New()
-			buf := make([]byte, 32<<10)
-			for i := range jobs {
-				d, err := digest(h, buf, files[i])
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					continue
-				}
-				out[i] = d
-			}
-		}()
+// appendOctal4 appends v in octal, zero-padded to at least 4 digits.
+func appendOctal4(b []byte, v uint64) []byte {
+	var tmp [24]byte
+	s := strconv.AppendUint(tmp[:0], v, 8)
+	for i := len(s); i < 4; i++ {
+		b = append(b, '0')
 	}
-	for i := range files {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	return out, firstErr
+	return append(b, s...)
 }
 
-func digest(h hash.Hash, buf []byte, f File) ([]byte, error) {
-	h.Reset()
-	if f.Mode&fs.ModeSymlink != 0 {
-		target, err := os.Readlink(f.abs)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", f.abs, err)
-		}
-		io.WriteString(h, target)
-		return h.Sum(nil), nil
-	}
-	r, err := os.Open(f.abs)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", f.abs, err)
-	}
-	defer r.Close()
-	// Hide *os.File's WriterTo, which would ignore buf and allocate a new
-	// 32 KiB buffer for every file.
-	if _, err := io.CopyBuffer(h, struct{ io.Reader }{r}, buf); err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", f.abs, err)
-	}
-	return h.Sum(nil), nil
+// entry is a file found by list.
+type entry struct {
+	rel  string // slash path relative to the context root
+	link bool   // a symbolic link, else a regular file
 }
 
-// Tar writes the build context as a tar stream: exactly the files that
-// Hash covers (so the hash and what docker builds can never differ, and
-// `.cupaas.env`, `.cupaas/` and `.cupaas.yml` are never sent, whatever the
-// project's .dockerignore says), plus the Dockerfile at dockerfileName.
-// `docker build -f <dockerfileName> -` reads it from stdin.
-func Tar(w io.Writer, contextDir, dockerfileName string, dockerfile []byte) error {
-	files, err := Files(contextDir)
+func (e entry) abs(root string) string {
+	return root + string(filepath.Separator) + filepath.FromSlash(e.rel)
+}
+
+// list walks the context and returns its files sorted by path.
+func list(root string) ([]entry, error) {
+	rules, err := readIgnore(root)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tw := tar.NewWriter(w)
-	dirs := map[string]bool{}
-	addDirs := func(p string, mod time.Time) error {
-		var parents []string
-		for d := path.Dir(p); d != "." && d != "/" && !dirs[d]; d = path.Dir(d) {
-			parents = append(parents, d)
-		}
-		for i := len(parents) - 1; i >= 0; i-- {
-			dirs[parents[i]] = true
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: parents[i] + "/", Mode: 0o755, ModTime: mod}); err != nil {
-				return err
-			}
-		}
-		return nil
+	w := walker{rules: rules}
+	if err := w.walk("", root, patternmatcher.MatchInfo{}); err != nil {
+		return nil, err
 	}
-	buf := make([]byte, 32<<10)
-	for _, f := range files {
-		if f.Path == dockerfileName {
-			continue // the given content wins
-		}
-		info, err := os.Lstat(f.abs)
-		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", f.abs, err)
-		}
-		if err := addDirs(f.Path, info.ModTime()); err != nil {
-			return err
-		}
-		hdr := &tar.Header{Name: f.Path, Mode: int64(info.Mode().Perm()), ModTime: info.ModTime()}
-		if info.Mode()&fs.ModeSymlink != 0 {
-			target, err := os.Readlink(f.abs)
-			if err != nil {
-				return fmt.Errorf("cannot read %s: %w", f.abs, err)
-			}
-			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
+	// The walk sorts each directory by name, which is not the order of
+	// the full paths: "a.txt" < "a/b" but the walk yields a/b first.
+	slices.SortFunc(w.out, func(a, b entry) int { return strings.Compare(a.rel, b.rel) })
+	return w.out, nil
+}
+
+type walker struct {
+	rules *ignoreRules // nil without patterns
+	out   []entry
+}
+
+// walk adds the files below the directory abs (rel in the context; "" for
+// the root), whose own match state is parent.
+func (w *walker) walk(rel, abs string, parent patternmatcher.MatchInfo) error {
+	dirents, err := os.ReadDir(abs)
+	if err != nil {
+		return fmt.Errorf("cannot read the build context: %w", err)
+	}
+	for _, d := range dirents {
+		name := d.Name()
+		p := name
+		if rel != "" {
+			p = rel + "/" + name
+		} else if isForced(name) {
 			continue
 		}
-		hdr.Typeflag, hdr.Size = tar.TypeReg, info.Size()
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
+		excluded, info := false, patternmatcher.MatchInfo{}
+		if w.rules != nil && p != IgnoreFile {
+			excluded, info, err = w.rules.pm.MatchesUsingParentResults(p, parent)
+			if err != nil {
+				return fmt.Errorf("%s: %w", w.rules.file, err)
+			}
 		}
-		r, err := os.Open(f.abs)
+		typ := d.Type()
+		switch {
+		case typ.IsDir():
+			// Nothing below an excluded directory can come back unless
+			// a `!` pattern may match there: then it must be walked.
+			if excluded && !w.rules.mayReinclude(p) {
+				continue
+			}
+			if err := w.walk(p, filepath.Join(abs, name), info); err != nil {
+				return err
+			}
+		case excluded:
+		case typ.IsRegular():
+			w.out = append(w.out, entry{rel: p})
+		case typ&fs.ModeSymlink != 0:
+			w.out = append(w.out, entry{rel: p, link: true})
+		}
+	}
+	return nil
+}
+
+// ignoreRules are the patterns of a .dockerignore.
+type ignoreRules struct {
+	file string // its path, for errors
+	pm   *patternmatcher.PatternMatcher
+	// exceptions are the `!` patterns, split at "/".
+	exceptions [][]string
+}
+
+// readIgnore reads root/.dockerignore; nil when it is missing or has no
+// patterns.
+func readIgnore(root string) (*ignoreRules, error) {
+	file := filepath.Join(root, IgnoreFile)
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the ignore file: %w", err)
+	}
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", file, err)
+	}
+	if len(patterns) == 0 {
+		return nil, nil
+	}
+	// patternmatcher does not say which pattern is bad, and reports some
+	// only when they are first used: check each line first.
+	for i, line := range strings.Split(string(data), "\n") {
+		pats, _ := ignorefile.ReadAll(strings.NewReader(line))
+		for _, pat := range pats {
+			if err := checkPattern(pat); err != nil {
+				return nil, fmt.Errorf("%s:%d: invalid pattern %q: %v; fix or remove the line", file, i+1, strings.TrimSpace(line), err)
+			}
+		}
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: invalid pattern: %w", file, err)
+	}
+	r := &ignoreRules{file: file, pm: pm}
+	for _, p := range pm.Patterns() {
+		if p.Exclusion() {
+			r.exceptions = append(r.exceptions, strings.Split(filepath.ToSlash(p.String()), "/"))
+		}
+	}
+	return r, nil
+}
+
+// checkPattern reports a pattern that patternmatcher refuses, or would
+// refuse when it first compares a path with it.
+func checkPattern(pat string) error {
+	if _, err := patternmatcher.New([]string{pat}); err != nil {
+		return err
+	}
+	// An exception is compiled only after an earlier pattern matched:
+	// compile it as an ordinary pattern.
+	pm, err := patternmatcher.New([]string{strings.TrimPrefix(pat, "!")})
+	if err != nil {
+		return err
+	}
+	_, err = pm.MatchesOrParentMatches("x")
+	return err
+}
+
+// mayReinclude reports whether a `!` pattern may match a path below the
+// excluded directory dir, which must then be walked. When unsure it says
+// yes: walking more is slower, never wrong.
+func (r *ignoreRules) mayReinclude(dir string) bool {
+	if len(r.exceptions) == 0 {
+		return false
+	}
+	segs := strings.Split(dir, "/")
+	for _, pat := range r.exceptions {
+		if mayMatchBelow(pat, segs) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayMatchBelow reports whether the pattern pat (split at "/") may match a
+// path below dir (split at "/"). A pattern with no more segments than dir
+// can only match dir or one of its parents: their outcome is already in the
+// parent match state that dir's children inherit.
+func mayMatchBelow(pat, dir []string) bool {
+	for i, seg := range dir {
+		if i >= len(pat) {
+			return false
+		}
+		p := pat[i]
+		// "**" spans any number of segments; classes and escapes are
+		// regexp classes in patternmatcher, not quite path.Match's.
+		if strings.Contains(p, "**") || strings.ContainsAny(p, `[\`) {
+			return true
+		}
+		if ok, err := path.Match(p, seg); err != nil {
+			return true
+		} else if !ok {
+			return false
+		}
+	}
+	return len(pat) > len(dir)
+}
+
+// digest is what Hash records of one file's content.
+type digest struct {
+	sum  [sha256.Size]byte
+	size int64
+	perm fs.FileMode
+}
+
+// digestAll hashes the files with one worker per CPU.
+func digestAll(root string, entries []entry) ([]digest, error) {
+	out := make([]digest, len(entries))
+	errs := make([]error, len(entries))
+	var (
+		next   atomic.Int64
+		failed atomic.Bool
+		wg     sync.WaitGroup
+	)
+	for range min(runtime.NumCPU(), max(len(entries), 1)) {
+		wg.Go(func() {
+			h := sha256.New()
+			buf := make([]byte, 64<<10)
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(entries) {
+					return
+				}
+				e, d := entries[i], &out[i]
+				h.Reset()
+				var err error
+				if e.link {
+					err = hashLink(h, e.abs(root), d)
+				} else {
+					err = hashFile(h, buf, e.abs(root), d)
+				}
+				if err != nil {
+					errs[i] = fmt.Errorf("cannot read %s of the build context: %w; make it readable or add it to %s", e.rel, err, IgnoreFile)
+					failed.Store(true)
+					return
+				}
+				h.Sum(d.sum[:0])
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", f.abs, err)
-		}
-		_, err = io.CopyBuffer(tw, io.LimitReader(struct{ io.Reader }{r}, info.Size()), buf)
-		r.Close()
-		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", f.abs, err)
+			return nil, err
 		}
 	}
-	now := time.Unix(0, 0)
-	if err := addDirs(dockerfileName, now); err != nil {
+	return out, nil
+}
+
+// hashLink writes a link's target to h; the link is not followed.
+func hashLink(h hash.Hash, abs string, d *digest) error {
+	target, err := os.Readlink(abs)
+	if err != nil {
 		return err
 	}
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: dockerfileName, Mode: 0o644, Size: int64(len(dockerfile)), ModTime: now}); err != nil {
-		return err
-	}
-	if _, err := tw.Write(dockerfile); err != nil {
-		return err
-	}
-	return tw.Close()
+	h.Write([]byte(target))
+	d.size = int64(len(target))
+	d.perm = fs.ModePerm // as on Linux, whatever the system says
+	return nil
 }

@@ -1,0 +1,81 @@
+package buildctx
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestTarHoldsExactlyTheHashedFiles(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"app.py": "print(1)", "lib/x.py": "x", ".cupaas.env": "SECRET=1", ".cupaas/credentials.json": "{}",
+		".cupaas.yml": "runtime: x", "node_modules/m.js": "", ".dockerignore": "node_modules\n", "Dockerfile": "FROM mine",
+	})
+	if err := os.Chmod(filepath.Join(dir, "app.py"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, "app.py", filepath.Join(dir, "link.py"))
+	var buf bytes.Buffer
+	if err := Tar(&buf, dir, ".cupaas/build/Dockerfile", []byte("FROM generated")); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(&buf)
+	got := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			got[h.Name] = "dir"
+		case tar.TypeSymlink:
+			got[h.Name] = "-> " + h.Linkname
+		default:
+			got[h.Name] = fmt.Sprintf("%o %s", h.Mode, data)
+		}
+	}
+	want := map[string]string{
+		".dockerignore": "644 node_modules\n", "Dockerfile": "644 FROM mine", "app.py": "755 print(1)", "lib/": "dir", "lib/x.py": "644 x",
+		"link.py": "-> app.py", ".cupaas/": "dir", ".cupaas/build/": "dir", ".cupaas/build/Dockerfile": "644 FROM generated",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("tar:\n%v\nwant\n%v", got, want)
+	}
+}
+
+func TestTarDockerfileWinsOverAContextFile(t *testing.T) {
+	dir := tree(t, map[string]string{"Dockerfile": "FROM old", "app.py": ""})
+	var buf bytes.Buffer
+	if err := Tar(&buf, dir, "Dockerfile", []byte("FROM new")); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(&buf)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(tr)
+		names = append(names, h.Name+"="+string(data))
+	}
+	if want := []string{"app.py=", "Dockerfile=FROM new"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("tar entries %q, want %q", names, want)
+	}
+}
