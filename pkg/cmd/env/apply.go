@@ -37,7 +37,13 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 	}
 	b, err := bundle.Prepare(opts.Dir, bundle.Options{Tag: last.Tag})
 	if err != nil {
-		return err
+		return fmt.Errorf("the change is stored in %s but was not applied: %w", envfile.Name, err)
+	}
+	if last.App != "" && last.App != b.Config.Name {
+		// The deployed app has another name (and namespace): applying would
+		// create a second, half-made app beside it.
+		progress.Warnf("the app was last deployed as %s, and .cupaas.yml now names it %s: the change is stored in %s and applies on the next `cupaas deploy`", last.App, b.Config.Name, envfile.Name)
+		return nil
 	}
 	objs := pick(b.Objects, b.Config.Name)
 	if len(objs) != 2 {

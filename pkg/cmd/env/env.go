@@ -9,24 +9,32 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/credentials"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/gitignore"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/lock"
+	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run"
 )
 
 // MaxSecretSize is Kubernetes' limit on the data of one Secret.
 const MaxSecretSize = 1 << 20
+
+// maxImportSize bounds what `env import` reads: a dotenv file can be
+// larger than its values (quotes, escapes, comments), but not this much.
+const maxImportSize = 4 * MaxSecretSize
 
 // Options are what every env subcommand shares.
 type Options struct {
@@ -154,14 +162,15 @@ func store(pairs []pair) func(*config.Config, *envfile.File) ([]string, error) {
 	}
 }
 
-// change loads .cupaas.env under the app lock, lets edit change it, checks
-// the size, writes it atomically and applies it when the app was deployed.
-func change(ctx context.Context, opts *Options, what string, edit func(c *config.Config, f *envfile.File) ([]string, error)) error {
+// change loads .cupaas.env under the app lock (taken as command), lets
+// edit change it, checks the size, writes it atomically and applies it when
+// the app was deployed.
+func change(ctx context.Context, opts *Options, command, what string, edit func(c *config.Config, f *envfile.File) ([]string, error)) error {
 	c, err := config.Load(opts.Dir)
 	if err != nil {
 		return err
 	}
-	l, err := lock.Acquire(ctx, opts.Dir, "env", opts.LockWait)
+	l, err := lock.Acquire(ctx, opts.Dir, command, opts.LockWait)
 	if err != nil {
 		return err
 	}
@@ -170,14 +179,21 @@ func change(ctx context.Context, opts *Options, what string, edit func(c *config
 	if err != nil {
 		return err
 	}
+	before := dataSize(f.Map())
 	keys, err := edit(c, f)
 	if err != nil {
 		return err
 	}
-	if size := dataSize(f.Map()); size > MaxSecretSize {
-		return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: the app's secrets would total %s, over Kubernetes' limit of 1 MiB for a Secret; keep large files out of environment variables", humanBytes(size))}
+	// A change that makes the Secret smaller is always allowed, so that a
+	// file edited by hand past the limit can be brought back under it.
+	if size := dataSize(f.Map()); size > before {
+		size += injectedSize(opts.Dir, c)
+		if size > MaxSecretSize {
+			return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: the app's Secret %s-env would hold %s, over Kubernetes' limit of 1 MiB (%d bytes) for a Secret; keep large files out of environment variables", c.Name, humanBytes(size), MaxSecretSize)}
+		}
 	}
 	progress := opts.IO.NewProgress(false)
+	warnBadLines(progress, f)
 	st := progress.Start("Store " + envfile.Name)
 	if err := f.Write(opts.path()); err != nil {
 		st.Fail("")
@@ -193,12 +209,54 @@ func change(ctx context.Context, opts *Options, what string, edit func(c *config
 	return apply(ctx, opts, progress)
 }
 
+// warnBadLines warns about the lines of .cupaas.env that define nothing:
+// they are kept as they are, but the app does not get them.
+func warnBadLines(progress *iostreams.Progress, f *envfile.File) {
+	for _, n := range f.BadLines() {
+		progress.Warnf("%s:%d: this line is not KEY=VALUE and defines nothing; it is kept as it is", envfile.Name, n)
+	}
+}
+
+// dataSize is how much a set of variables takes in a Secret: every key
+// and value.
 func dataSize(m map[string]string) int {
 	n := 0
 	for k, v := range m {
 		n += len(k) + len(v)
 	}
 	return n
+}
+
+// injectedSize is how much cupaas itself puts into the app's Secret beside
+// .cupaas.env: the connection settings of the services. Credentials that
+// were not generated yet count with the length they will have.
+func injectedSize(dir string, c *config.Config) int {
+	if len(c.Services) == 0 {
+		return 0
+	}
+	creds, err := credentials.Load(dir)
+	if err != nil {
+		creds = map[string]credentials.Service{}
+	}
+	for _, s := range c.Services {
+		if cr, ok := creds[s.Name]; !ok || cr.Password == "" {
+			creds[s.Name] = credentials.Service{Username: credentials.DefaultUsername, Password: strings.Repeat("x", credentials.PasswordLength)}
+		}
+	}
+	objs, err := render.Manifests(render.Input{Config: c, Image: render.ImageRepository + "/" + c.Name + ":size", Credentials: creds})
+	if err != nil {
+		return 0 // deploy reports it; the size check must not block on it
+	}
+	for _, o := range pick(objs, c.Name) {
+		if s, ok := o.(*corev1.Secret); ok {
+			n := 0
+			for k, v := range s.Data {
+				n += len(k) + len(v)
+			}
+			return n
+		}
+	}
+	return 0
 }
 
 func humanBytes(n int) string {
@@ -220,17 +278,17 @@ stored: one bad pair stores nothing. Values are never printed.`,
   $ cupaas env set GREETING=hola --no-apply`,
 		Args: cmdutil.MinimumArgs(1, "at least one KEY=VALUE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pairs, err := readPairs(args, opts.IO.In, opts.Dir)
+			pairs, err := readPairs(opts.IO, args, opts.Dir)
 			if err != nil {
 				return err
 			}
-			return change(cmd.Context(), opts, "set", store(pairs))
+			return change(cmd.Context(), opts, "env set", "set", store(pairs))
 		},
 	}
 }
 
 // readPairs parses KEY=VALUE arguments, reading @file and - values.
-func readPairs(args []string, stdin io.Reader, dir string) ([]pair, error) {
+func readPairs(ios *iostreams.IOStreams, args []string, dir string) ([]pair, error) {
 	var pairs []pair
 	usedStdin := false
 	seen := map[string]bool{}
@@ -249,25 +307,60 @@ func readPairs(args []string, stdin io.Reader, dir string) ([]pair, error) {
 				return nil, cmdutil.FlagErrorf("only one value can come from standard input (KEY=-); nothing was stored")
 			}
 			usedStdin = true
-			data, err := io.ReadAll(stdin)
+			if ios.IsStdinTTY() {
+				fmt.Fprintf(ios.ErrOut, "Type the value of %s, then Ctrl-D on a line of its own:\n", key)
+			}
+			data, err := readBounded(ios.In, MaxSecretSize)
 			if err != nil {
 				return nil, fmt.Errorf("cannot read the value of %s from standard input: %w", key, err)
 			}
+			if len(data) > MaxSecretSize {
+				return nil, tooLarge(key, "standard input")
+			}
 			value = string(data)
 		case strings.HasPrefix(value, "@"):
-			p := value[1:]
+			name := value[1:]
+			p := name
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
-			data, err := os.ReadFile(p)
+			data, err := readFile(p, MaxSecretSize)
 			if err != nil {
-				return nil, &cmdutil.UsageError{Err: fmt.Errorf("cannot read the value of %s from %s: %v; nothing was stored", key, value[1:], errors.Unwrap(err))}
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err
+				}
+				return nil, &cmdutil.UsageError{Err: fmt.Errorf("cannot read the value of %s from %s: %v; nothing was stored", key, name, err)}
+			}
+			if len(data) > MaxSecretSize {
+				return nil, tooLarge(key, name)
 			}
 			value = string(data)
 		}
 		pairs = append(pairs, pair{key, value})
 	}
 	return pairs, nil
+}
+
+func tooLarge(key, from string) error {
+	return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: the value of %s from %s is over 1 MiB (%d bytes), Kubernetes' limit for a whole Secret; keep large files out of environment variables", key, from, MaxSecretSize)}
+}
+
+// readBounded reads r to its end, but at most max+1 bytes: a longer input
+// (`@/dev/zero`, an endless pipe) gives max+1 bytes and is refused by the
+// caller instead of filling the memory.
+func readBounded(r io.Reader, max int) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(r, int64(max)+1))
+}
+
+// readFile reads at most max+1 bytes of the file at path.
+func readFile(path string, max int) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return readBounded(fh, max)
 }
 
 func newCmdUnset(opts *Options) *cobra.Command {
@@ -280,7 +373,7 @@ func newCmdUnset(opts *Options) *cobra.Command {
 		Args:              cmdutil.MinimumArgs(1, "at least one KEY"),
 		ValidArgsFunction: completeKeys(opts),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return change(cmd.Context(), opts, "removed", func(c *config.Config, f *envfile.File) ([]string, error) {
+			return change(cmd.Context(), opts, "env unset", "removed", func(c *config.Config, f *envfile.File) ([]string, error) {
 				var missing []string
 				for _, k := range args {
 					if _, ok := f.Get(k); !ok {
@@ -318,19 +411,35 @@ Everything is checked first: one bad entry stores nothing.`,
   $ heroku config --shell | cupaas env import -`,
 		Args: cmdutil.ExactArgs(1, "a FILE, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
 			var data []byte
 			var err error
-			if args[0] == "-" {
-				data, err = io.ReadAll(opts.IO.In)
+			if name == "-" {
+				name = "standard input"
+				if opts.IO.IsStdinTTY() {
+					fmt.Fprintln(opts.IO.ErrOut, "Paste the KEY=VALUE lines, then Ctrl-D on a line of its own:")
+				}
+				data, err = readBounded(opts.IO.In, maxImportSize)
 			} else {
-				data, err = os.ReadFile(args[0])
+				data, err = readFile(name, maxImportSize)
 			}
 			if err != nil {
 				return &cmdutil.UsageError{Err: fmt.Errorf("cannot read %s: %w", args[0], err)}
 			}
+			if len(data) > maxImportSize {
+				return &cmdutil.UsageError{Err: fmt.Errorf("%s is over %d MiB: its values cannot fit in a Secret (1 MiB at most); nothing was stored", name, maxImportSize>>20)}
+			}
 			in, err := envfile.Parse(data)
 			if err != nil {
-				return &cmdutil.UsageError{Err: fmt.Errorf("%s %v; nothing was stored", args[0], err)}
+				return &cmdutil.UsageError{Err: fmt.Errorf("%s %v; nothing was stored", name, err)}
+			}
+			if bad := in.BadLines(); len(bad) > 0 {
+				// The lines themselves are not shown: they may hold a secret.
+				var where []string
+				for _, n := range bad {
+					where = append(where, fmt.Sprintf("%s:%d", name, n))
+				}
+				return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: not a KEY=VALUE line (dotenv would refuse the file): %s", strings.Join(where, ", "))}
 			}
 			var pairs []pair
 			for _, k := range in.Keys() {
@@ -338,9 +447,9 @@ Everything is checked first: one bad entry stores nothing.`,
 				pairs = append(pairs, pair{k, v})
 			}
 			if len(pairs) == 0 {
-				return &cmdutil.UsageError{Err: fmt.Errorf("%s holds no variables", args[0])}
+				return &cmdutil.UsageError{Err: fmt.Errorf("%s holds no variables", name)}
 			}
-			return change(cmd.Context(), opts, "imported", store(pairs))
+			return change(cmd.Context(), opts, "env import", "imported", store(pairs))
 		},
 	}
 }

@@ -5,13 +5,19 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/lock"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
 	"github.com/cupaas/cupaas/pkg/state"
 )
@@ -39,27 +45,115 @@ func runEnv(t *testing.T, dir string, f *runtest.Fake, stdin string, args ...str
 }
 
 func TestSetWritesMode0600(t *testing.T) {
-	dir := app(t)
-	if _, _, err := runEnv(t, dir, runtest.New(t), "", "set", "A=1"); err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(filepath.Join(dir, ".cupaas.env"))
-	if err != nil || st.Mode().Perm() != 0o600 {
-		t.Fatalf("mode %v, %v", st.Mode().Perm(), err)
+	for _, existing := range []os.FileMode{0, 0o644, 0o666} {
+		t.Run(existing.String(), func(t *testing.T) {
+			dir := app(t)
+			path := filepath.Join(dir, ".cupaas.env")
+			if existing != 0 {
+				os.WriteFile(path, []byte("OLD=1\n"), existing)
+				os.Chmod(path, existing) // whatever the umask
+			}
+			if _, _, err := runEnv(t, dir, runtest.New(t), "", "set", "A=1"); err != nil {
+				t.Fatal(err)
+			}
+			st, err := os.Stat(path)
+			if err != nil || st.Mode().Perm() != 0o600 {
+				t.Fatalf("mode %v, %v", st.Mode().Perm(), err)
+			}
+		})
 	}
 }
 
-func TestSizeLimitRefusedBeforeWriting(t *testing.T) {
-	dir := app(t)
-	os.WriteFile(filepath.Join(dir, ".cupaas.env"), []byte("OLD=1\n"), 0o600)
-	big := filepath.Join(dir, "big.bin")
-	os.WriteFile(big, bytes.Repeat([]byte("x"), MaxSecretSize), 0o644)
-	_, _, err := runEnv(t, dir, runtest.New(t), "", "set", "BIG=@big.bin")
-	if err == nil || !strings.Contains(err.Error(), "over Kubernetes' limit of 1 MiB for a Secret") || !strings.Contains(err.Error(), "1048583 bytes") {
-		t.Fatalf("err = %v", err)
+func TestSizeLimit(t *testing.T) {
+	const key = "BIG"
+	tests := []struct {
+		name     string
+		yml      string // "" keeps app()'s
+		existing string // .cupaas.env before
+		size     int    // length of big.bin
+		args     []string
+		stdin    string
+		wantErr  string // "" means it is stored
+	}{
+		{
+			name:     "one value over the total",
+			existing: "OLD=1\n",
+			size:     MaxSecretSize - len(key),
+			args:     []string{"set", "BIG=@big.bin"},
+			wantErr:  "would hold 1.00 MiB (1048580 bytes), over Kubernetes' limit of 1 MiB (1048576 bytes) for a Secret",
+		},
+		{
+			name: "exactly the limit",
+			size: MaxSecretSize - len(key),
+			args: []string{"set", "BIG=@big.bin"},
+		},
+		{
+			name:    "the services' settings count too",
+			yml:     "name: app\nruntime: python:3.11\nentrypoint: [python, app.py]\nservices: [redis]\n",
+			size:    MaxSecretSize - len(key),
+			args:    []string{"set", "BIG=@big.bin"},
+			wantErr: "the app's Secret app-env would hold 1.00 MiB",
+		},
+		{
+			name:    "a file longer than the limit is not read to its end",
+			size:    MaxSecretSize + 10,
+			args:    []string{"set", "BIG=@big.bin"},
+			wantErr: "the value of BIG from big.bin is over 1 MiB (1048576 bytes)",
+		},
+		{
+			name:    "stdin longer than the limit",
+			args:    []string{"set", "BIG=-"},
+			stdin:   strings.Repeat("y", MaxSecretSize+1),
+			wantErr: "the value of BIG from standard input is over 1 MiB",
+		},
+		{
+			name:     "import over the total",
+			existing: "OLD=1\n",
+			args:     []string{"import", "-"},
+			stdin:    "BIG=" + strings.Repeat("x", MaxSecretSize-len(key)) + "\n",
+			wantErr:  "would hold 1.00 MiB (1048580 bytes)",
+		},
+		{
+			name:     "removing from a file already over the limit is allowed",
+			existing: "A=" + strings.Repeat("a", MaxSecretSize) + "\nB=1\n",
+			args:     []string{"unset", "B"},
+		},
 	}
-	if data, _ := os.ReadFile(filepath.Join(dir, ".cupaas.env")); string(data) != "OLD=1\n" {
-		t.Fatalf("file changed: %q", data)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := app(t)
+			if tt.yml != "" {
+				os.WriteFile(filepath.Join(dir, ".cupaas.yml"), []byte(tt.yml), 0o644)
+			}
+			envPath := filepath.Join(dir, ".cupaas.env")
+			if tt.existing != "" {
+				os.WriteFile(envPath, []byte(tt.existing), 0o600)
+			}
+			if tt.size > 0 {
+				os.WriteFile(filepath.Join(dir, "big.bin"), bytes.Repeat([]byte("x"), tt.size), 0o644)
+			}
+			_, stderr, err := runEnv(t, dir, runtest.New(t), tt.stdin, tt.args...)
+			data, _ := os.ReadFile(envPath)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				if string(data) == tt.existing {
+					t.Fatalf("nothing was written")
+				}
+				return
+			}
+			var ue *cmdutil.UsageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "nothing was stored") {
+				t.Fatalf("err = %v, want a usage error with %q", err, tt.wantErr)
+			}
+			if string(data) != tt.existing {
+				t.Fatalf("file changed: %d bytes", len(data))
+			}
+			if stderr != "" {
+				t.Fatalf("stderr: %q", stderr)
+			}
+		})
 	}
 }
 
@@ -90,20 +184,256 @@ func TestApplySendsSecretOnStdinOnly(t *testing.T) {
 	}
 }
 
-func TestUnreachableIsStoredWarnedAndSucceeds(t *testing.T) {
+func TestApplyOutcomes(t *testing.T) {
+	const secret = "hunter2-value"
+	tests := []struct {
+		name     string
+		stubs    func(f *runtest.Fake)
+		args     []string
+		wantCode int    // -1: no error
+		wantErr  string // in the error
+		wantOut  string // in stderr
+	}{
+		{
+			name: "unreachable: stored, warned, exit 0",
+			stubs: func(f *runtest.Fake) {
+				f.StubPattern(`apply -f -`).Stderr("Unable to connect to the server: dial tcp 192.0.2.2:8443: i/o timeout\n").Exit(1)
+			},
+			wantCode: -1,
+			wantOut:  "! cluster not reachable (context minikube): the change is stored in .cupaas.env and applies on the next `cupaas deploy`",
+		},
+		{
+			name: "apply refused: exit 1 with kubectl's last lines",
+			stubs: func(f *runtest.Fake) {
+				f.StubPattern(`apply -f -`).Stderr("Error from server (Forbidden): secrets \"app-env\" is forbidden\n").Exit(1)
+			},
+			wantCode: 1,
+			wantErr:  "the change is stored in .cupaas.env but was not applied:\n  Error from server (Forbidden): secrets \"app-env\" is forbidden\nThe command was: kubectl --context minikube apply -f -",
+		},
+		{
+			name: "rollout fails: exit 1, the Secret is updated",
+			stubs: func(f *runtest.Fake) {
+				f.StubPattern(`apply -f -`)
+				f.StubPattern(`rollout status deployment/app`).Stderr("error: deployment \"app\" exceeded its progress deadline\n").Exit(1)
+			},
+			wantCode: 1,
+			wantErr:  "the Secret is updated, but the pods did not roll; run `cupaas deploy` to see why:\n  error: deployment \"app\" exceeded its progress deadline",
+		},
+		{
+			name:     "--no-apply calls nothing",
+			stubs:    func(f *runtest.Fake) {},
+			args:     []string{"--no-apply"},
+			wantCode: -1,
+			wantOut:  "Stored; it applies on the next `cupaas deploy`",
+		},
+		{
+			name: "--timeout reaches the rollout",
+			stubs: func(f *runtest.Fake) {
+				f.StubPattern(`apply -f -`)
+				f.Stub("kubectl", "--context", "minikube", "-n", "app", "rollout", "status", "deployment/app", "--timeout", "30s")
+			},
+			args:     []string{"--timeout", "30s"},
+			wantCode: -1,
+			wantOut:  "✓ Roll out",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := app(t)
+			if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab"}); err != nil {
+				t.Fatal(err)
+			}
+			f := runtest.New(t)
+			tt.stubs(f)
+			stdout, stderr, err := runEnv(t, dir, f, secret, append([]string{"set", "TOKEN=-"}, tt.args...)...)
+			if tt.wantCode < 0 {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+			} else {
+				var ee *cmdutil.ExitError
+				if !errors.As(err, &ee) || ee.Code != tt.wantCode || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want exit %d with %q", err, tt.wantCode, tt.wantErr)
+				}
+			}
+			if !strings.Contains(stderr, tt.wantOut) {
+				t.Errorf("stderr does not have %q:\n%s", tt.wantOut, stderr)
+			}
+			if data, _ := os.ReadFile(filepath.Join(dir, ".cupaas.env")); string(data) != "TOKEN="+secret+"\n" {
+				t.Errorf("not stored: %q", data)
+			}
+			all := stdout + stderr + fmt.Sprint(err)
+			for _, c := range f.Calls() {
+				all += c.Line()
+			}
+			if strings.Contains(all, secret) {
+				t.Errorf("the value leaked into output, an error or an argv:\n%s", all)
+			}
+		})
+	}
+}
+
+func TestAppRenamedSinceDeployIsNotApplied(t *testing.T) {
 	dir := app(t)
-	state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab"})
-	f := runtest.New(t)
-	f.StubPattern(`apply -f -`).Stderr("Unable to connect to the server: dial tcp 192.0.2.2:8443: i/o timeout\n").Exit(1)
+	state.Save(dir, state.State{App: "old-name", Namespace: "old-name", Context: "minikube", Tag: "0123456789ab"})
+	f := runtest.New(t) // any kubectl call fails the test
 	_, stderr, err := runEnv(t, dir, f, "", "set", "A=1")
 	if err != nil {
-		t.Fatalf("err = %v", err)
+		t.Fatal(err)
 	}
-	if !strings.Contains(stderr, "cluster not reachable (context minikube)") {
+	if !strings.Contains(stderr, "the app was last deployed as old-name, and .cupaas.yml now names it app: the change is stored in .cupaas.env and applies on the next `cupaas deploy`") {
 		t.Fatalf("stderr: %s", stderr)
 	}
-	if data, _ := os.ReadFile(filepath.Join(dir, ".cupaas.env")); string(data) != "A=1\n" {
-		t.Fatalf("not stored: %q", data)
+}
+
+func TestLockHeldStoresNothing(t *testing.T) {
+	dir := app(t)
+	l, err := lock.Acquire(context.Background(), dir, "deploy", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	_, _, err = runEnv(t, dir, runtest.New(t), "", "set", "A=1", "--wait", "0")
+	var held *lock.HeldError
+	if !errors.As(err, &held) {
+		t.Fatalf("err = %v, want the lock's error", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".cupaas.env")); !os.IsNotExist(err) {
+		t.Fatalf(".cupaas.env was written: %v", err)
+	}
+	// With --wait, set queues until the lock is free.
+	go func() { time.Sleep(200 * time.Millisecond); l.Release() }()
+	if _, _, err := runEnv(t, dir, runtest.New(t), "", "set", "A=1", "--wait", "10s"); err != nil {
+		t.Fatalf("with --wait: %v", err)
+	}
+}
+
+func TestConfigErrorsStoreNothing(t *testing.T) {
+	tests := []struct {
+		name  string
+		yml   string // "" means no .cupaas.yml
+		check func(error) bool
+	}{
+		{"missing", "", func(err error) bool { var e *config.NotFoundError; return errors.As(err, &e) }},
+		{"invalid", "name: app\nruntime: cobol:1\nbogus: 1\n", func(err error) bool { var e *config.Error; return errors.As(err, &e) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.yml != "" {
+				os.WriteFile(filepath.Join(dir, ".cupaas.yml"), []byte(tt.yml), 0o644)
+			}
+			for _, args := range [][]string{{"set", "A=1"}, {"unset", "A"}, {"import", "-"}} {
+				_, _, err := runEnv(t, dir, runtest.New(t), "A=1\n", args...)
+				if !tt.check(err) {
+					t.Errorf("%v: err = %v (%T)", args, err, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".cupaas.env")); !os.IsNotExist(err) {
+				t.Fatalf(".cupaas.env was written: %v", err)
+			}
+		})
+	}
+}
+
+func TestImport(t *testing.T) {
+	tests := []struct {
+		name    string
+		input   string
+		want    map[string]string // nil: refused
+		wantErr string
+	}{
+		{
+			name:  "dotenv rules",
+			input: "# c\nexport A='x y'\nB=\"l1\nl2\"\nC=v # comment\nD=\"q\\\"uote\"\n",
+			want:  map[string]string{"A": "x y", "B": "l1\nl2", "C": "v", "D": "q\"uote"},
+		},
+		{
+			name:    "a line that is not KEY=VALUE refuses the file, without showing it",
+			input:   "A=1\nthis-is-secret-garbage\nB=2\n",
+			wantErr: "nothing was stored: not a KEY=VALUE line (dotenv would refuse the file): standard input:2",
+		},
+		{
+			name:    "an injected name refuses the file",
+			input:   "A=1\nPORT=80\n",
+			wantErr: "PORT cannot be set",
+		},
+		{
+			name:    "nothing in it",
+			input:   "# only a comment\n",
+			wantErr: "standard input holds no variables",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := app(t)
+			_, stderr, err := runEnv(t, dir, runtest.New(t), tt.input, "import", "-")
+			if tt.want == nil {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error()+stderr, "secret-garbage") {
+					t.Fatalf("a line was shown: %v", err)
+				}
+				if _, err := os.Stat(filepath.Join(dir, ".cupaas.env")); !os.IsNotExist(err) {
+					t.Fatalf(".cupaas.env was written: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := envfile.Load(filepath.Join(dir, ".cupaas.env"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(got.Map(), tt.want) {
+				t.Fatalf("stored %q, want %q", got.Map(), tt.want)
+			}
+		})
+	}
+}
+
+func TestBadLinesOfEnvFileAreKeptAndWarned(t *testing.T) {
+	dir := app(t)
+	path := filepath.Join(dir, ".cupaas.env")
+	os.WriteFile(path, []byte("A=1\nnot an entry\n"), 0o600)
+	_, stderr, err := runEnv(t, dir, runtest.New(t), "", "set", "B=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "! .cupaas.env:2: this line is not KEY=VALUE and defines nothing; it is kept as it is") || strings.Contains(stderr, "not an entry") {
+		t.Fatalf("stderr: %s", stderr)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "A=1\nnot an entry\nB=2\n" {
+		t.Fatalf("file: %q", data)
+	}
+}
+
+func TestStdinPromptOnlyOnTerminal(t *testing.T) {
+	tests := []struct {
+		args []string
+		hint string
+	}{
+		{[]string{"set", "K=-"}, "Type the value of K, then Ctrl-D on a line of its own:\n"},
+		{[]string{"import", "-"}, "Paste the KEY=VALUE lines, then Ctrl-D on a line of its own:\n"},
+	}
+	for _, tt := range tests {
+		for _, tty := range []bool{false, true} {
+			dir := app(t)
+			ios, in, _, errOut := iostreams.Test()
+			ios.SetStdinTTY(tty)
+			in.WriteString("K=v\n")
+			cmd := newCmdEnv(&cmdutil.Factory{IOStreams: ios, Runner: runtest.New(t)}, dir)
+			cmd.SetArgs(tt.args)
+			cmd.SilenceErrors, cmd.SilenceUsage = true, true
+			if err := cmd.ExecuteContext(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if hint := strings.HasPrefix(errOut.String(), tt.hint); hint != tty {
+				t.Errorf("%v, stdin tty %v: hint shown %v:\n%s", tt.args, tty, hint, errOut)
+			}
+		}
 	}
 }
 

@@ -60,6 +60,7 @@ cupaas injects itself (PORT, and the connection settings of each service).`,
 			if err != nil {
 				return err
 			}
+			warnBadLines(opts.IO.NewProgress(false), f)
 			if format == "dotenv" {
 				out := &envfile.File{}
 				for _, k := range f.Keys() {
