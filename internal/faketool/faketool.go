@@ -16,7 +16,9 @@
 // `docker build -t IMAGE` remembers IMAGE, `docker image inspect IMAGE`
 // fails unless it was built, `minikube image load IMAGE` remembers it on the
 // node and `minikube image ls` lists the node's images (state in $FAKE_STATE);
-// anything else exits 0 silently.
+// `kubectl apply -f FILE` remembers the app Deployment's image and config
+// hash, which a `stdout-file` puts in place of @IMAGE@ and @HASH@ (pods of
+// the current rollout); anything else exits 0 silently.
 package faketool
 
 import (
@@ -29,6 +31,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -95,6 +98,10 @@ func model(name string, args []string) int {
 		return false
 	}
 	switch {
+	case name == "kubectl" && slices.Contains(args, "apply"):
+		if i := slices.Index(args, "-f"); i >= 0 && i+1 < len(args) && args[i+1] != "-" {
+			rememberApplied(filepath.Join(dir, "applied"), args[i+1])
+		}
 	case name == "docker" && len(args) > 2 && args[0] == "build" && args[1] == "-t":
 		appendFile(built, args[2]+"\n")
 	case name == "docker" && len(args) > 1 && args[0] == "image" && args[1] == "inspect":
@@ -110,6 +117,33 @@ func model(name string, args []string) int {
 		fmt.Print("registry.k8s.io/pause:3.10\n" + string(data))
 	}
 	return 0
+}
+
+// rememberApplied records the image and config hash of the app's
+// Deployment in the manifest file.
+func rememberApplied(state, manifest string) {
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		return
+	}
+	var image, hash string
+	for _, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		if v, ok := strings.CutPrefix(l, "image: cupaas/"); ok && image == "" {
+			image = "cupaas/" + v
+		}
+		if v, ok := strings.CutPrefix(l, "cupaas.dev/config-hash: "); ok && hash == "" {
+			hash = strings.Trim(v, `"`)
+		}
+	}
+	os.WriteFile(state, []byte(image+"\n"+hash+"\n"), 0o644)
+}
+
+// applied returns what rememberApplied recorded.
+func applied() (image, hash string) {
+	data, _ := os.ReadFile(filepath.Join(os.Getenv("FAKE_STATE"), "applied"))
+	image, hash, _ = strings.Cut(strings.TrimSpace(string(data)), "\n")
+	return image, hash
 }
 
 // take counts uses of a rule limited by `once` or `times N`.
@@ -161,7 +195,8 @@ func perform(actions string) int {
 			fmt.Fprint(os.Stderr, unescape(os.ExpandEnv(arg)))
 		case "stdout-file":
 			if data, err := os.ReadFile(os.ExpandEnv(arg)); err == nil {
-				os.Stdout.Write(data)
+				image, hash := applied()
+				os.Stdout.WriteString(strings.NewReplacer("@IMAGE@", image, "@HASH@", hash).Replace(string(data)))
 			} else {
 				fmt.Fprintf(os.Stderr, "faketool: %v\n", err)
 				return 98

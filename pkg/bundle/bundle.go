@@ -36,6 +36,9 @@ type Options struct {
 	CredentialOverride map[string]credentials.Service
 	// SecretsFile is the app's secrets file; "" means <dir>/.cupaas.env.
 	SecretsFile string
+	// Config, when set, is used instead of loading .cupaas.yml (such as the
+	// config of the last deploy).
+	Config *config.Config
 }
 
 // Bundle is a prepared app: what render prints and deploy applies.
@@ -64,9 +67,12 @@ type Bundle struct {
 // Prepare loads the app in dir and renders it. It writes nothing but the
 // service credentials, which must be kept from the first render on.
 func Prepare(dir string, opts Options) (*Bundle, error) {
-	c, err := config.Load(dir)
-	if err != nil {
-		return nil, err
+	c := opts.Config
+	var err error
+	if c == nil {
+		if c, err = config.Load(dir); err != nil {
+			return nil, err
+		}
 	}
 	b := &Bundle{Config: c}
 	if c.Dockerfile != "" {

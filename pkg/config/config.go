@@ -64,6 +64,8 @@ type Config struct {
 	Env []EnvVar `json:"env,omitempty"`
 	// Dockerfile, when set, is the app's own Dockerfile (relative to Dir).
 	Dockerfile string `json:"dockerfile,omitempty"`
+	// Raw is the file's content as read.
+	Raw []byte `json:"-"`
 
 	// pos records where each top-level key was found, for checks made by Load.
 	pos map[string]position

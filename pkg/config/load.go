@@ -62,10 +62,18 @@ func Load(dir string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	return LoadData(dir, path, data)
+}
+
+// LoadData is Load of a config whose content is data rather than the file
+// at path (such as the copy of the deployed config that state keeps); path
+// names it in messages.
+func LoadData(dir, path string, data []byte) (*Config, error) {
 	c, err := Parse(path, data)
 	if err != nil {
 		return nil, err
 	}
+	c.Raw = data
 	c.Dir = dir
 	ps := &problems{file: path}
 	c.resolve(ps)

@@ -238,7 +238,12 @@ func (p *pipeline) runCmd(ctx context.Context, cmd run.Cmd) ([]byte, error) {
 	if p.opts.Verbose && p.step != nil {
 		p.step.Log("$ " + run.CommandLine(cmd.Argv))
 		w := p.step.Writer()
-		cmd.Stdout, cmd.Stderr = teeWriter(cmd.Stdout, w), teeWriter(cmd.Stderr, w)
+		if cmd.Sensitive {
+			p.step.Log("(its output holds secrets and is not shown)")
+		} else {
+			cmd.Stdout = teeWriter(cmd.Stdout, w)
+		}
+		cmd.Stderr = teeWriter(cmd.Stderr, w)
 	}
 	return p.opts.Runner.Run(ctx, cmd)
 }

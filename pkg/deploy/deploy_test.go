@@ -52,9 +52,9 @@ func stubCluster(f *runtest.Fake, url string, imageCached bool) {
 		any(`^docker image inspect`).Stdout("sha256:1\n")
 		any(`^minikube image ls`).Stdout("docker.io/cupaas/counter:TAG\n")
 	}
-	any(`^kubectl --context minikube apply -f`)
-	any(`^kubectl .* get deployments.apps`).Stdout(`{"items":[]}`)
-	any(`^kubectl .* get persistentvolumeclaims`).Stdout(`{"items":[]}`)
+	any(`^kubectl --context minikube apply --server-side`)
+	any(`^kubectl .* get deployments.apps`)
+	any(`^kubectl .* get persistentvolumeclaims`)
 	any(`^kubectl .* rollout status`)
 	any(`^minikube service counter -n counter --url$`).Stdout(url + "\n")
 }
@@ -140,19 +140,18 @@ func TestStaleObjectsAndOrphanClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := []byte(`{"items":[{"kind":"Deployment","metadata":{"name":"app"}},{"kind":"StatefulSet","metadata":{"name":"app-redis"}},
-	{"kind":"Secret","metadata":{"name":"app-redis"}},{"kind":"StatefulSet","metadata":{"name":"app-postgresql"}},{"kind":"Pod","metadata":{"name":"x"}}]}`)
-	stale, err := staleObjects(list, objs)
-	if err != nil || !reflect.DeepEqual(stale, []string{"secret/app-redis", "statefulset.apps/app-redis"}) {
-		t.Fatalf("stale = %q, %v", stale, err)
+	list := []byte("deployment.apps/app\nstatefulset.apps/app-redis\nsecret/app-redis\nstatefulset.apps/app-postgresql\npod/x\n\n")
+	stale := staleObjects(list, objs)
+	if !reflect.DeepEqual(stale, []string{"secret/app-redis", "statefulset.apps/app-redis"}) {
+		t.Fatalf("stale = %q", stale)
 	}
-	pvcs := []byte(`{"items":[{"metadata":{"name":"data-app-redis-0"}},{"metadata":{"name":"data-app-postgresql-0"}}]}`)
-	kept, err := orphanClaims(pvcs, objs)
-	if err != nil || !reflect.DeepEqual(kept, []string{"data-app-redis-0"}) {
-		t.Fatalf("kept = %q, %v", kept, err)
+	pvcs := []byte("persistentvolumeclaim/data-app-redis-0\npersistentvolumeclaim/data-app-postgresql-0\n")
+	kept := orphanClaims(pvcs, objs)
+	if !reflect.DeepEqual(kept, []string{"data-app-redis-0"}) {
+		t.Fatalf("kept = %q", kept)
 	}
-	if _, err := staleObjects([]byte("No resources found"), objs); err == nil {
-		t.Fatal("garbage accepted")
+	if got := staleObjects([]byte("No resources found in app namespace.\n"), objs); len(got) != 0 {
+		t.Fatalf("a message taken for objects: %q", got)
 	}
 }
 
@@ -176,7 +175,7 @@ func TestTransientApplyIsRetried(t *testing.T) {
 	defer srv.Close()
 	dir := writeApp(t, counterApp)
 	f := runtest.New(t)
-	f.StubPattern(`^kubectl --context minikube apply -f`).Stderr("The connection to the server 192.0.2.2:8443 was refused - did you specify the right host or port?\n").Exit(1)
+	f.StubPattern(`^kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas -f`).Stderr("The connection to the server 192.0.2.2:8443 was refused - did you specify the right host or port?\n").Exit(1)
 	stubCluster(f, srv.URL, false)
 	f.StubPattern(`^docker image inspect`).Times(0)
 	f.StubPattern(`^minikube image ls`).Stdout("")
@@ -194,7 +193,7 @@ func TestTransientApplyIsRetried(t *testing.T) {
 func TestInvalidManifestFailsAtOnce(t *testing.T) {
 	dir := writeApp(t, counterApp)
 	f := runtest.New(t)
-	f.StubPattern(`^kubectl --context minikube apply -f`).Stderr(`error: error validating "kubernetes.yaml": unknown field "replica"` + "\n").Exit(1)
+	f.StubPattern(`^kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas -f`).Stderr(`error: error validating "kubernetes.yaml": unknown field "replica"` + "\n").Exit(1)
 	f.StubPattern(`^docker version`)
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)

@@ -84,10 +84,14 @@ var fatalWaiting = map[string]bool{
 // rollout has ended), only states that will not heal are reported.
 func (p *pipeline) diagnose(ctx context.Context, t target, pods []corev1.Pod, final bool) *StepError {
 	sort.Slice(pods, func(i, j int) bool { return pods[i].CreationTimestamp.After(pods[j].CreationTimestamp.Time) })
+	var cur []corev1.Pod
 	for _, pod := range pods {
-		if pod.DeletionTimestamp != nil {
-			continue
+		if pod.DeletionTimestamp == nil && t.current(pod) {
+			cur = append(cur, pod)
 		}
+	}
+	pods = cur
+	for _, pod := range pods {
 		for _, cs := range pod.Status.ContainerStatuses {
 			if w := cs.State.Waiting; w != nil && fatalWaiting[w.Reason] {
 				return p.explainWaiting(ctx, pod, cs)
@@ -112,9 +116,6 @@ func (p *pipeline) diagnose(ctx context.Context, t target, pods []corev1.Pod, fi
 		return nil
 	}
 	for _, pod := range pods {
-		if pod.DeletionTimestamp != nil {
-			continue
-		}
 		for _, cs := range pod.Status.ContainerStatuses {
 			if cs.State.Running != nil && !cs.Ready {
 				return p.explainNotReady(ctx, t, pod, cs)

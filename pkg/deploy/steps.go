@@ -197,7 +197,7 @@ func (p *pipeline) render(ctx context.Context) (result, error) {
 		p.plan(p.kc.Argv(listArgs...), "reuse the credentials the cluster holds")
 	} else if len(p.cfg.Services) > 0 {
 		out, err := p.retry(ctx, "reading the services' secrets", func() ([]byte, error) {
-			return p.runCmd(ctx, run.Cmd{Argv: p.kc.Argv(listArgs...)})
+			return p.runCmd(ctx, run.Cmd{Argv: p.kc.Argv(listArgs...), Sensitive: true})
 		})
 		if err != nil {
 			return result{}, err
@@ -208,7 +208,7 @@ func (p *pipeline) render(ctx context.Context) (result, error) {
 		}
 		if changed(override, p.b.Credentials) {
 			p.step.Warn("using the service credentials stored in the cluster (they differ from .cupaas/credentials.json)")
-			b, err := bundle.Prepare(p.opts.Dir, bundle.Options{Tag: p.b.Tag, CredentialOverride: override})
+			b, err := bundle.Prepare(p.opts.Dir, bundle.Options{Tag: p.b.Tag, CredentialOverride: override, Config: p.b.Config})
 			if err != nil {
 				return result{}, err
 			}
@@ -374,10 +374,12 @@ func hasImage(ls []byte, image string) bool {
 // 7. Apply, then delete what cupaas made for this app before but no longer
 // generates (PersistentVolumeClaims are kept: they hold data).
 func (p *pipeline) apply(ctx context.Context) (result, error) {
-	applyArgv := p.kc.Argv("apply", "-f", p.manifest)
+	applyArgv := p.kc.Argv(append(append([]string{}, kubectl.ApplyFlags...), "-f", p.manifest)...)
+	// `-o name` lists kind/name only: never a Secret's values, also not
+	// in -v output.
 	kinds := "deployments.apps,statefulsets.apps,services,secrets,configmaps,horizontalpodautoscalers.autoscaling"
-	listArgv := p.kc.Argv("-n", p.ns(), "get", kinds, "-l", p.selector(""), "-o", "json")
-	pvcArgv := p.kc.Argv("-n", p.ns(), "get", "persistentvolumeclaims", "-l", render.LabelInstance+"="+p.cfg.Name, "-o", "json")
+	listArgv := p.kc.Argv("-n", p.ns(), "get", kinds, "-l", p.selector(""), "-o", "name")
+	pvcArgv := p.kc.Argv("-n", p.ns(), "get", "persistentvolumeclaims", "-l", render.LabelInstance+"="+p.cfg.Name, "-o", "name")
 	if p.opts.DryRun {
 		p.plan(applyArgv, "")
 		p.plan(listArgv, "find objects of this app that are no longer generated, to delete them")
@@ -393,10 +395,7 @@ func (p *pipeline) apply(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	stale, err := staleObjects(out, p.b.Objects)
-	if err != nil {
-		return result{}, err
-	}
+	stale := staleObjects(out, p.b.Objects)
 	for _, obj := range stale {
 		if _, err := p.runCmd(ctx, run.Cmd{Argv: p.kc.Argv("-n", p.ns(), "delete", obj, "--ignore-not-found")}); err != nil {
 			return result{}, err
@@ -407,10 +406,7 @@ func (p *pipeline) apply(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	kept, err := orphanClaims(out, p.b.Objects)
-	if err != nil {
-		return result{}, err
-	}
+	kept := orphanClaims(out, p.b.Objects)
 	for _, claim := range kept {
 		p.step.Warn(fmt.Sprintf("kept PersistentVolumeClaim %s with its data; delete it with `kubectl --context %s -n %s delete pvc %s` if you no longer need it", claim, p.opts.Context, p.ns(), claim))
 	}
@@ -422,50 +418,53 @@ func (p *pipeline) apply(ctx context.Context) (result, error) {
 	return result{detail: detail}, nil
 }
 
-type objectList struct {
-	Items []struct {
-		Kind     string            `json:"kind"`
-		Metadata metav1.ObjectMeta `json:"metadata"`
-	} `json:"items"`
-}
-
-// resourceOf names a kind the way `kubectl delete` takes it.
+// resourceOf names a kind the way `kubectl get -o name` prints it and
+// `kubectl delete` takes it.
 var resourceOf = map[string]string{
 	"Deployment": "deployment.apps", "StatefulSet": "statefulset.apps", "Service": "service",
 	"Secret": "secret", "ConfigMap": "configmap", "HorizontalPodAutoscaler": "horizontalpodautoscaler.autoscaling",
 }
 
-// staleObjects lists, as kind/name, the listed objects that are not among
-// the generated ones.
-func staleObjects(listJSON []byte, generated []runtime.Object) ([]string, error) {
-	var list objectList
-	if err := json.Unmarshal(listJSON, &list); err != nil {
-		return nil, fmt.Errorf("cannot read the objects kubectl listed: %v", err)
+// names reads the output of `kubectl get -o name`: one resource/name a
+// line.
+func names(out []byte) []string {
+	var res []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			res = append(res, l)
+		}
 	}
+	return res
+}
+
+// staleObjects lists, as resource/name, the listed objects that are not
+// among the generated ones.
+func staleObjects(listed []byte, generated []runtime.Object) []string {
 	want := map[string]bool{}
 	for _, o := range generated {
 		kind := o.GetObjectKind().GroupVersionKind().Kind
 		if m, ok := o.(metav1.Object); ok {
-			want[kind+"/"+m.GetName()] = true
+			want[resourceOf[kind]+"/"+m.GetName()] = true
 		}
 	}
+	known := map[string]bool{}
+	for _, r := range resourceOf {
+		known[r] = true
+	}
 	var out []string
-	for _, it := range list.Items {
-		if res, ok := resourceOf[it.Kind]; ok && !want[it.Kind+"/"+it.Metadata.Name] {
-			out = append(out, res+"/"+it.Metadata.Name)
+	for _, n := range names(listed) {
+		res, _, ok := strings.Cut(n, "/")
+		if ok && known[res] && !want[n] {
+			out = append(out, n)
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	return out
 }
 
 // orphanClaims lists the volume claims of StatefulSets that are no longer
-// generated (data-<statefulset>-<ordinal>).
-func orphanClaims(listJSON []byte, generated []runtime.Object) ([]string, error) {
-	var list objectList
-	if err := json.Unmarshal(listJSON, &list); err != nil {
-		return nil, fmt.Errorf("cannot read the volume claims kubectl listed: %v", err)
-	}
+// generated (data-<statefulset>-<ordinal>), by name.
+func orphanClaims(listed []byte, generated []runtime.Object) []string {
 	sets := map[string]bool{}
 	for _, o := range generated {
 		if s, ok := o.(*appsv1.StatefulSet); ok {
@@ -473,8 +472,11 @@ func orphanClaims(listJSON []byte, generated []runtime.Object) ([]string, error)
 		}
 	}
 	var out []string
-	for _, it := range list.Items {
-		name := it.Metadata.Name
+	for _, n := range names(listed) {
+		_, name, ok := strings.Cut(n, "/")
+		if !ok {
+			continue
+		}
 		owner := strings.TrimPrefix(name, "data-")
 		if i := strings.LastIndexByte(owner, '-'); i > 0 {
 			owner = owner[:i]
@@ -484,7 +486,7 @@ func orphanClaims(listJSON []byte, generated []runtime.Object) ([]string, error)
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	return out
 }
 
 // rolloutTargets are the StatefulSets, then the Deployment.
@@ -493,12 +495,12 @@ func (p *pipeline) rolloutTargets() []target {
 	for _, o := range p.b.Objects {
 		switch obj := o.(type) {
 		case *appsv1.StatefulSet:
-			out = append(out, target{kindName: "statefulset/" + obj.Name, component: obj.Spec.Template.Labels[render.LabelComponent]})
+			out = append(out, newTarget("statefulset/"+obj.Name, obj.Spec.Template.Labels[render.LabelComponent], false, obj.Spec.Template))
 		}
 	}
 	for _, o := range p.b.Objects {
 		if obj, ok := o.(*appsv1.Deployment); ok {
-			out = append(out, target{kindName: "deployment/" + obj.Name, component: render.ComponentApp, app: true})
+			out = append(out, newTarget("deployment/"+obj.Name, render.ComponentApp, true, obj.Spec.Template))
 		}
 	}
 	return out
@@ -508,6 +510,33 @@ type target struct {
 	kindName  string
 	component string
 	app       bool
+	// images are the rendered containers' images by name, and hash the
+	// rendered config hash: a pod that differs is from an earlier rollout.
+	images map[string]string
+	hash   string
+}
+
+func newTarget(kindName, component string, app bool, tmpl corev1.PodTemplateSpec) target {
+	t := target{kindName: kindName, component: component, app: app, images: map[string]string{}, hash: tmpl.Annotations[render.AnnotationConfigHash]}
+	for _, c := range tmpl.Spec.Containers {
+		t.images[c.Name] = c.Image
+	}
+	return t
+}
+
+// current reports whether pod runs the pod template this deploy applied.
+// Pods of an earlier rollout (an old ReplicaSet that crash-loops while the
+// fixed version starts) must not fail this deploy.
+func (t target) current(pod corev1.Pod) bool {
+	if t.hash != "" && pod.Annotations[render.AnnotationConfigHash] != t.hash {
+		return false
+	}
+	for _, c := range pod.Spec.Containers {
+		if img, ok := t.images[c.Name]; ok && img != c.Image {
+			return false
+		}
+	}
+	return true
 }
 
 // 8. Roll out, diagnosing a failure instead of waiting for the timeout.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -205,5 +206,6 @@ func (p *pipeline) saveState() error {
 	return state.Save(p.opts.Dir, state.State{
 		App: p.cfg.Name, Namespace: p.ns(), Context: p.opts.Context, Image: p.b.Image, Tag: p.b.Tag,
 		Commit: p.b.Git.Revision(), URL: p.url, DeployedAt: p.opts.Now().UTC(),
+		ConfigFile: filepath.Base(p.b.Config.File), Config: string(p.b.Config.Raw),
 	})
 }

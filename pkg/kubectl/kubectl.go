@@ -7,6 +7,7 @@ package kubectl
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"time"
@@ -46,12 +47,37 @@ func (c Client) cmd(stdin []byte, args ...string) run.Cmd {
 	return cmd
 }
 
+// FieldManager owns the fields cupaas applies.
+const FieldManager = "cupaas"
+
+// ApplyFlags make every apply a server-side apply. A client-side apply
+// keeps a copy of the whole object in its last-applied-configuration
+// annotation, which is limited to 256 KiB: a Secret of a few hundred KiB
+// would be refused although Kubernetes takes 1 MiB. --force-conflicts takes
+// over fields another manager (an earlier client-side apply, `kubectl
+// edit`) set: cupaas' config is the truth.
+var ApplyFlags = []string{"apply", "--server-side", "--force-conflicts", "--field-manager=" + FieldManager}
+
 // ApplyArgs are the arguments of Apply, for --dry-run listings.
-var ApplyArgs = []string{"apply", "-f", "-"}
+var ApplyArgs = append(append([]string{}, ApplyFlags...), "-f", "-")
 
 // Apply applies manifest, given on stdin.
 func (c Client) Apply(ctx context.Context, manifest []byte) ([]byte, error) {
 	return c.Runner.Run(ctx, c.cmd(manifest, ApplyArgs...))
+}
+
+// PatchPodAnnotationArgs are the arguments of PatchPodAnnotation.
+func PatchPodAnnotationArgs(ns, kindName, key, value string) []string {
+	patch := map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{"annotations": map[string]string{key: value}}}}}
+	data, _ := json.Marshal(patch) // maps of strings always encode
+	return []string{"-n", ns, "patch", kindName, "--type", "merge", "--field-manager=" + FieldManager + "-env", "-p", string(data)}
+}
+
+// PatchPodAnnotation sets one annotation of the pod template of kind/name,
+// and nothing else of it: the pods roll, with everything else as it was
+// deployed.
+func (c Client) PatchPodAnnotation(ctx context.Context, ns, kindName, key, value string) ([]byte, error) {
+	return c.Run(ctx, PatchPodAnnotationArgs(ns, kindName, key, value)...)
 }
 
 // RolloutStatusArgs are the arguments that wait for kind/name in ns.

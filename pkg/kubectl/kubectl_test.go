@@ -12,7 +12,7 @@ import (
 
 func TestApplySendsManifestOnStdin(t *testing.T) {
 	f := runtest.New(t)
-	f.Stub("kubectl", "--context", "minikube", "apply", "-f", "-").Stdout("secret/x configured\n")
+	f.Stub("kubectl", "--context", "minikube", "apply", "--server-side", "--force-conflicts", "--field-manager=cupaas", "-f", "-").Stdout("secret/x configured\n")
 	c := Client{Runner: f, Context: "minikube"}
 	if _, err := c.Apply(context.Background(), []byte("kind: Secret\ndata: {A: czNjcjN0}\n")); err != nil {
 		t.Fatal(err)
@@ -20,6 +20,16 @@ func TestApplySendsManifestOnStdin(t *testing.T) {
 	calls := f.Calls()
 	if len(calls) != 1 || calls[0].StdinData != "kind: Secret\ndata: {A: czNjcjN0}\n" {
 		t.Fatalf("calls = %+v", calls)
+	}
+}
+
+func TestPatchPodAnnotation(t *testing.T) {
+	f := runtest.New(t)
+	f.Stub("kubectl", "--context", "minikube", "-n", "tasks", "patch", "deployment/tasks", "--type", "merge", "--field-manager=cupaas-env",
+		"-p", `{"spec":{"template":{"metadata":{"annotations":{"cupaas.dev/config-hash":"0123abcd"}}}}}`)
+	c := Client{Runner: f, Context: "minikube"}
+	if _, err := c.PatchPodAnnotation(context.Background(), "tasks", "deployment/tasks", "cupaas.dev/config-hash", "0123abcd"); err != nil {
+		t.Fatal(err)
 	}
 }
 

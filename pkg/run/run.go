@@ -36,6 +36,10 @@ type Cmd struct {
 	// may serve both.
 	Stdout io.Writer
 	Stderr io.Writer
+	// Sensitive marks a command whose standard output holds secrets (such
+	// as `kubectl get secrets -o json`): it is returned to the caller but
+	// never streamed to Stdout and never kept in Error.Output.
+	Sensitive bool
 }
 
 // Runner runs subprocesses. The OS implementation is NewOS; tests use
@@ -149,7 +153,11 @@ func (r osRunner) Run(ctx context.Context, c Cmd) ([]byte, error) {
 	// The two pipes are copied by two goroutines: writes to the caller's
 	// writers (often one and the same) are serialised.
 	var mu sync.Mutex
-	cmd.Stdout = multi(&stdout, tail, locked(&mu, c.Stdout))
+	if c.Sensitive {
+		cmd.Stdout = &stdout
+	} else {
+		cmd.Stdout = multi(&stdout, tail, locked(&mu, c.Stdout))
+	}
 	cmd.Stderr = multi(tail, locked(&mu, c.Stderr))
 
 	setProcessGroup(cmd)

@@ -26,6 +26,11 @@ type State struct {
 	Commit     string    `json:"commit,omitempty"`
 	URL        string    `json:"url,omitempty"`
 	DeployedAt time.Time `json:"deployedAt"`
+	// ConfigFile and Config are the name and content of the deployed
+	// .cupaas.yml: `cupaas env set` applies a new value with the config
+	// that runs, not with edits that were not deployed yet.
+	ConfigFile string `json:"configFile,omitempty"`
+	Config     string `json:"config,omitempty"`
 }
 
 // Path is where the state of the app in appDir is kept.

@@ -1,9 +1,11 @@
 package env
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
@@ -21,10 +24,13 @@ import (
 )
 
 // apply updates the app's Secret in the cluster it was last deployed to,
-// and the Deployment's config hash so that the pods roll; the image stays
-// the deployed one. The manifest goes on stdin: no value is ever in argv.
-// When the cluster cannot be reached the change stays stored, with a
-// warning, and the command succeeds.
+// then sets the Deployment's config hash so that the pods roll. Nothing
+// else changes: the Secret is rendered with the config of the last deploy
+// (kept in state.json), and the Deployment is patched, not re-applied, so
+// edits of .cupaas.yml that were not deployed yet do not leak into the
+// cluster and the image stays the deployed one. The Secret goes on stdin:
+// no value is ever in argv. When the cluster cannot be reached the change
+// stays stored, with a warning, and the command succeeds.
 func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) error {
 	last, err := state.Load(opts.Dir)
 	if err != nil {
@@ -35,7 +41,21 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 		progress.Infof("Stored; it applies on the next `cupaas deploy`")
 		return nil
 	}
-	b, err := bundle.Prepare(opts.Dir, bundle.Options{Tag: last.Tag})
+	current, err := config.Load(opts.Dir)
+	if err != nil {
+		return fmt.Errorf("the change is stored in %s but was not applied: %w", envfile.Name, err)
+	}
+	deployed := current
+	if last.Config != "" {
+		file := filepath.Join(opts.Dir, last.ConfigFile)
+		if c, err := config.LoadData(opts.Dir, file, []byte(last.Config)); err == nil {
+			deployed = c
+			if !bytes.Equal(current.Raw, c.Raw) {
+				progress.Infof("%s has changes that are not deployed; they apply on the next `cupaas deploy`", filepath.Base(current.File))
+			}
+		}
+	}
+	b, err := bundle.Prepare(opts.Dir, bundle.Options{Tag: last.Tag, Config: deployed})
 	if err != nil {
 		return fmt.Errorf("the change is stored in %s but was not applied: %w", envfile.Name, err)
 	}
@@ -45,16 +65,16 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 		progress.Warnf("the app was last deployed as %s, and .cupaas.yml now names it %s: the change is stored in %s and applies on the next `cupaas deploy`", last.App, b.Config.Name, envfile.Name)
 		return nil
 	}
-	objs := pick(b.Objects, b.Config.Name)
-	if len(objs) != 2 {
+	secret, dep := pick(b.Objects, b.Config.Name)
+	if secret == nil || dep == nil {
 		return fmt.Errorf("internal error: the app's Secret and Deployment were not rendered")
 	}
-	manifest, err := render.Encode(objs, false)
+	manifest, err := render.Encode([]runtime.Object{secret}, false)
 	if err != nil {
 		return err
 	}
 	kc := kubectl.Client{Runner: opts.Runner, Context: last.Context}
-	st := progress.Start("Apply secret " + b.Config.Name + "-env")
+	st := progress.Start("Apply secret " + secret.Name)
 	if _, err := kc.Apply(ctx, manifest); err != nil {
 		st.Fail("")
 		if kubectl.IsUnreachable(err) {
@@ -65,7 +85,16 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 	}
 	st.Done("context " + last.Context)
 	st = progress.Start("Roll out")
-	if _, err := kc.RolloutStatus(ctx, last.Namespace, "deployment/"+b.Config.Name, opts.Timeout); err != nil {
+	kindName := "deployment/" + dep.Name
+	hash := dep.Spec.Template.Annotations[render.AnnotationConfigHash]
+	if _, err := kc.PatchPodAnnotation(ctx, last.Namespace, kindName, render.AnnotationConfigHash, hash); err != nil {
+		st.Fail("")
+		if ctx.Err() != nil {
+			return err
+		}
+		return failure(err, "the Secret is updated, but the pods were not restarted; run `cupaas deploy` to restart them")
+	}
+	if _, err := kc.RolloutStatus(ctx, last.Namespace, kindName, opts.Timeout); err != nil {
 		st.Fail("")
 		if ctx.Err() != nil {
 			return err
@@ -89,21 +118,22 @@ func settle(ctx context.Context) {
 }
 
 // pick returns the app's env Secret and its Deployment.
-func pick(objs []runtime.Object, app string) []runtime.Object {
-	var out []runtime.Object
+func pick(objs []runtime.Object, app string) (*corev1.Secret, *appsv1.Deployment) {
+	var secret *corev1.Secret
+	var dep *appsv1.Deployment
 	for _, o := range objs {
 		switch obj := o.(type) {
 		case *corev1.Secret:
 			if obj.Name == app+"-env" {
-				out = append(out, obj)
+				secret = obj
 			}
 		case *appsv1.Deployment:
 			if obj.Name == app {
-				out = append(out, obj)
+				dep = obj
 			}
 		}
 	}
-	return out
+	return secret, dep
 }
 
 // failure reports a failed kubectl call with its output's last lines.

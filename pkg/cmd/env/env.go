@@ -12,11 +12,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
@@ -247,16 +247,15 @@ func injectedSize(dir string, c *config.Config) int {
 	if err != nil {
 		return 0 // deploy reports it; the size check must not block on it
 	}
-	for _, o := range pick(objs, c.Name) {
-		if s, ok := o.(*corev1.Secret); ok {
-			n := 0
-			for k, v := range s.Data {
-				n += len(k) + len(v)
-			}
-			return n
-		}
+	s, _ := pick(objs, c.Name)
+	if s == nil {
+		return 0
 	}
-	return 0
+	n := 0
+	for k, v := range s.Data {
+		n += len(k) + len(v)
+	}
+	return n
 }
 
 func humanBytes(n int) string {
@@ -292,10 +291,10 @@ func readPairs(ios *iostreams.IOStreams, args []string, dir string) ([]pair, err
 	var pairs []pair
 	usedStdin := false
 	seen := map[string]bool{}
-	for _, a := range args {
+	for i, a := range args {
 		key, value, ok := strings.Cut(a, "=")
 		if !ok {
-			return nil, cmdutil.FlagErrorf("%q is not KEY=VALUE; nothing was stored (KEY= sets an empty value)", a)
+			return nil, notAPair(i, a)
 		}
 		if seen[key] {
 			return nil, cmdutil.FlagErrorf("%s is given twice; nothing was stored", key)
@@ -340,6 +339,20 @@ func readPairs(ios *iostreams.IOStreams, args []string, dir string) ([]pair, err
 		pairs = append(pairs, pair{key, value})
 	}
 	return pairs, nil
+}
+
+// conventionalKey is the usual shape of a variable name; an argument of
+// that shape is taken for a name and may be shown.
+var conventionalKey = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
+// notAPair reports argument i (from 0), which has no "=". The argument
+// is not shown unless it looks like a variable name: `env set KEY value`
+// would otherwise print the value.
+func notAPair(i int, arg string) error {
+	if conventionalKey.MatchString(arg) {
+		return cmdutil.FlagErrorf("argument %d (%s) is not KEY=VALUE; nothing was stored. Write the name and value as one argument: `cupaas env set %s=VALUE` (%s= sets an empty value)", i+1, arg, arg, arg)
+	}
+	return cmdutil.FlagErrorf("argument %d is not KEY=VALUE (it is not shown, since it may be a secret); nothing was stored. Write each name and value as one argument: `cupaas env set KEY=VALUE`", i+1)
 }
 
 func tooLarge(key, from string) error {

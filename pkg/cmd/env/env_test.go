@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/kubectl"
+	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/lock"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
 	"github.com/cupaas/cupaas/pkg/state"
@@ -163,7 +166,8 @@ func TestApplySendsSecretOnStdinOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := runtest.New(t)
-	f.Stub("kubectl", "--context", "minikube", "apply", "-f", "-").Stdout("secret/app-env configured\n")
+	f.Stub("kubectl", "--context", "minikube", "apply", "--server-side", "--force-conflicts", "--field-manager=cupaas", "-f", "-").Stdout("secret/app-env serverside-applied\n")
+	f.StubPattern(`^kubectl --context minikube -n app patch deployment/app --type merge --field-manager=cupaas-env -p .*cupaas.dev/config-hash.*[0-9a-f]{16}`)
 	f.Stub("kubectl", "--context", "minikube", "-n", "app", "rollout", "status", "deployment/app", "--timeout", "5m0s")
 	stdout, stderr, err := runEnv(t, dir, f, "very-secret-value\n", "set", "TOKEN=-")
 	if err != nil {
@@ -171,8 +175,8 @@ func TestApplySendsSecretOnStdinOnly(t *testing.T) {
 	}
 	calls := f.Calls()
 	want := base64.StdEncoding.EncodeToString([]byte("very-secret-value\n"))
-	if !strings.Contains(calls[0].StdinData, "TOKEN: "+want) || !strings.Contains(calls[0].StdinData, "image: cupaas/app:0123456789ab") {
-		t.Fatalf("stdin of apply:\n%s", calls[0].StdinData)
+	if !strings.Contains(calls[0].StdinData, "TOKEN: "+want) || strings.Contains(calls[0].StdinData, "kind: Deployment") || strings.Count(calls[0].StdinData, "kind: ") != 1 {
+		t.Fatalf("stdin of apply, want the Secret only:\n%s", calls[0].StdinData)
 	}
 	for _, c := range calls {
 		if strings.Contains(c.Line(), "very-secret") {
@@ -181,6 +185,48 @@ func TestApplySendsSecretOnStdinOnly(t *testing.T) {
 	}
 	if strings.Contains(stdout+stderr, "very-secret") {
 		t.Fatalf("value printed: %s %s", stdout, stderr)
+	}
+}
+
+// env set applies with the config of the last deploy: edits of .cupaas.yml
+// that were not deployed (a new service, other env: values) stay out of
+// the cluster until the next deploy, and the config hash is the one the
+// next deploy of the same config computes.
+func TestApplyUsesTheDeployedConfig(t *testing.T) {
+	dir := app(t)
+	deployedYml := "name: app\nruntime: python:3.11\nentrypoint: [python, app.py]\nenv:\n  MODE: blue\n"
+	os.WriteFile(filepath.Join(dir, ".cupaas.yml"), []byte(deployedYml+"services: [redis]\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".cupaas.env"), []byte("TOKEN=new\nOTHER=1\n"), 0o600)
+	if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab", ConfigFile: ".cupaas.yml", Config: deployedYml}); err != nil {
+		t.Fatal(err)
+	}
+	// The hash a deploy of the deployed config with both values renders.
+	c, err := config.LoadData(dir, filepath.Join(dir, ".cupaas.yml"), []byte(deployedYml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.Prepare(dir, bundle.Options{Tag: "0123456789ab", Config: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dep := pick(b.Objects, "app")
+	hash := dep.Spec.Template.Annotations[render.AnnotationConfigHash]
+	os.WriteFile(filepath.Join(dir, ".cupaas.env"), []byte("TOKEN=new\n"), 0o600)
+
+	f := runtest.New(t)
+	f.StubPattern(`apply --server-side`)
+	f.Stub(kubectl.Client{Context: "minikube"}.Argv(kubectl.PatchPodAnnotationArgs("app", "deployment/app", render.AnnotationConfigHash, hash)...)...)
+	f.StubPattern(`rollout status deployment/app`)
+	_, stderr, err := runEnv(t, dir, f, "", "set", "OTHER=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := f.Calls()[0].StdinData
+	if strings.Contains(in, "REDIS_URL") || !strings.Contains(in, "OTHER:") {
+		t.Fatalf("the Secret has undeployed settings, or lacks the new one:\n%s", in)
+	}
+	if !strings.Contains(stderr, ".cupaas.yml has changes that are not deployed; they apply on the next `cupaas deploy`") {
+		t.Fatalf("stderr:\n%s", stderr)
 	}
 }
 
@@ -197,7 +243,7 @@ func TestApplyOutcomes(t *testing.T) {
 		{
 			name: "unreachable: stored, warned, exit 0",
 			stubs: func(f *runtest.Fake) {
-				f.StubPattern(`apply -f -`).Stderr("Unable to connect to the server: dial tcp 192.0.2.2:8443: i/o timeout\n").Exit(1)
+				f.StubPattern(`apply --server-side --force-conflicts --field-manager=cupaas -f -`).Stderr("Unable to connect to the server: dial tcp 192.0.2.2:8443: i/o timeout\n").Exit(1)
 			},
 			wantCode: -1,
 			wantOut:  "! cluster not reachable (context minikube): the change is stored in .cupaas.env and applies on the next `cupaas deploy`",
@@ -205,15 +251,16 @@ func TestApplyOutcomes(t *testing.T) {
 		{
 			name: "apply refused: exit 1 with kubectl's last lines",
 			stubs: func(f *runtest.Fake) {
-				f.StubPattern(`apply -f -`).Stderr("Error from server (Forbidden): secrets \"app-env\" is forbidden\n").Exit(1)
+				f.StubPattern(`apply --server-side --force-conflicts --field-manager=cupaas -f -`).Stderr("Error from server (Forbidden): secrets \"app-env\" is forbidden\n").Exit(1)
 			},
 			wantCode: 1,
-			wantErr:  "the change is stored in .cupaas.env but was not applied:\n  Error from server (Forbidden): secrets \"app-env\" is forbidden\nThe command was: kubectl --context minikube apply -f -",
+			wantErr:  "the change is stored in .cupaas.env but was not applied:\n  Error from server (Forbidden): secrets \"app-env\" is forbidden\nThe command was: kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas -f -",
 		},
 		{
 			name: "rollout fails: exit 1, the Secret is updated",
 			stubs: func(f *runtest.Fake) {
-				f.StubPattern(`apply -f -`)
+				f.StubPattern(`apply --server-side --force-conflicts --field-manager=cupaas -f -`)
+				f.StubPattern(`patch deployment/app`)
 				f.StubPattern(`rollout status deployment/app`).Stderr("error: deployment \"app\" exceeded its progress deadline\n").Exit(1)
 			},
 			wantCode: 1,
@@ -229,7 +276,8 @@ func TestApplyOutcomes(t *testing.T) {
 		{
 			name: "--timeout reaches the rollout",
 			stubs: func(f *runtest.Fake) {
-				f.StubPattern(`apply -f -`)
+				f.StubPattern(`apply --server-side --force-conflicts --field-manager=cupaas -f -`)
+				f.StubPattern(`patch deployment/app`)
 				f.Stub("kubectl", "--context", "minikube", "-n", "app", "rollout", "status", "deployment/app", "--timeout", "30s")
 			},
 			args:     []string{"--timeout", "30s"},

@@ -219,14 +219,20 @@ func (f *Fake) Run(ctx context.Context, cmd run.Cmd) ([]byte, error) {
 	if stub.do != nil {
 		return stub.do(ctx, cmd)
 	}
-	if cmd.Stdout != nil {
+	// Like the real runner: a sensitive command's stdout is neither
+	// streamed nor kept in the error.
+	if cmd.Stdout != nil && !cmd.Sensitive {
 		io.WriteString(cmd.Stdout, stub.stdout)
 	}
 	if cmd.Stderr != nil {
 		io.WriteString(cmd.Stderr, stub.stderr)
 	}
 	if stub.exit != 0 {
-		return []byte(stub.stdout), &run.Error{Argv: cmd.Argv, ExitCode: stub.exit, Output: []byte(stub.stdout + stub.stderr)}
+		output := stub.stdout + stub.stderr
+		if cmd.Sensitive {
+			output = stub.stderr
+		}
+		return []byte(stub.stdout), &run.Error{Argv: cmd.Argv, ExitCode: stub.exit, Output: []byte(output)}
 	}
 	return []byte(stub.stdout), nil
 }
