@@ -19,8 +19,8 @@ import (
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
-	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/lock"
+	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
 	"github.com/cupaas/cupaas/pkg/state"
 )
