@@ -17,8 +17,9 @@
 // fails unless it was built, `minikube image load IMAGE` remembers it on the
 // node and `minikube image ls` lists the node's images (state in $FAKE_STATE);
 // `kubectl apply -f FILE` remembers the app Deployment's image and config
-// hash, which a `stdout-file` puts in place of @IMAGE@ and @HASH@ (pods of
-// the current rollout); anything else exits 0 silently.
+// hash (`kubectl patch` the new hash), which a `stdout-file` puts in place
+// of @IMAGE@ and @HASH@ (pods of the current rollout); anything else exits
+// 0 silently.
 package faketool
 
 import (
@@ -101,6 +102,15 @@ func model(name string, args []string) int {
 	case name == "kubectl" && slices.Contains(args, "apply"):
 		if i := slices.Index(args, "-f"); i >= 0 && i+1 < len(args) && args[i+1] != "-" {
 			rememberApplied(filepath.Join(dir, "applied"), args[i+1])
+		}
+	case name == "kubectl" && slices.Contains(args, "patch"):
+		// env set: the new config hash of the pod template.
+		if i := slices.Index(args, "-p"); i >= 0 && i+1 < len(args) {
+			if _, h, ok := strings.Cut(args[i+1], `"cupaas.dev/config-hash":"`); ok {
+				image, _ := applied()
+				hash, _, _ := strings.Cut(h, `"`)
+				os.WriteFile(filepath.Join(dir, "applied"), []byte(image+"\n"+hash+"\n"), 0o644)
+			}
 		}
 	case name == "docker" && len(args) > 2 && args[0] == "build" && args[1] == "-t":
 		appendFile(built, args[2]+"\n")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"without":  cmdWithout,
 			"waitfile": cmdWaitFile,
+			"mkfile":   cmdMkfile,
 			"waitcall": cmdWaitCall,
 			"cmpcalls": cmdCmpCalls,
 		},
@@ -55,6 +57,18 @@ func TestScripts(t *testing.T) {
 }
 
 // cmdWaitFile (`waitfile FILE`) waits up to 20 s for FILE to exist.
+// cmdMkfile writes a file of SIZE bytes of 'x': mkfile NAME SIZE.
+func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mkfile NAME SIZE")
+	}
+	n, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("mkfile: %v", err)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), bytes.Repeat([]byte("x"), n), 0o644))
+}
+
 func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: waitfile FILE")

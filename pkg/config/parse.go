@@ -30,6 +30,20 @@ var (
 // [A-Za-z_][A-Za-z0-9_]*.
 func ValidEnvKey(key string) bool { return envKeyRe.MatchString(key) }
 
+// MaxEnvEntry is the most one environment variable can take in a Linux
+// process: KEY=VALUE with its terminating NUL is one execve string, at
+// most 32 pages (MAX_ARG_STRLEN). A longer one makes every start of the
+// container fail with "argument list too long".
+const MaxEnvEntry = 32 * 4096
+
+// CheckEnvSize reports a variable too large for a process environment.
+func CheckEnvSize(key, value string) error {
+	if n := len(key) + len(value) + 2; n > MaxEnvEntry {
+		return fmt.Errorf("%s is %d bytes long, and one environment variable can hold at most 128 KiB (%d bytes with its name) on Linux: the app could not even start; put large content in a file of the app instead", key, len(value), MaxEnvEntry-2)
+	}
+	return nil
+}
+
 // ValidVersion reports whether v can be used as a runtime or service version
 // (an image tag): letters, digits, '.', '_' and '-', starting with a letter
 // or digit, and not "latest".

@@ -10,9 +10,12 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/kubectl"
+	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run"
 )
 
@@ -332,4 +335,35 @@ func (p *pipeline) events(ctx context.Context, pod corev1.Pod) []string {
 		lines = append(lines, fmt.Sprintf("  %s %s: %s", e.Type, e.Reason, strings.TrimSpace(e.Message)))
 	}
 	return lines
+}
+
+// RolloutOptions say which Deployment WaitRollout waits for.
+type RolloutOptions struct {
+	Runner  run.Runner
+	Context string
+	// App names the app; its namespace has the same name.
+	App string
+	// Deployment is the app's Deployment as rendered: its pod template
+	// tells the pods of this rollout from older ones.
+	Deployment *appsv1.Deployment
+	Timeout    time.Duration
+	// PollInterval is how often the pods are inspected; 0 means 2 s.
+	PollInterval time.Duration
+}
+
+// WaitRollout waits for the app's Deployment to roll out the way the Roll
+// out step of a deploy does: a pod of this rollout in a state that will not
+// heal ends the wait at once with a *StepError that names the cause and
+// holds the log and events.
+func WaitRollout(ctx context.Context, o RolloutOptions) error {
+	opts := Options{Runner: o.Runner, Context: o.Context, Timeout: o.Timeout, PollInterval: o.PollInterval}
+	opts.defaults()
+	p := &pipeline{
+		opts: opts,
+		kc:   kubectl.Client{Runner: o.Runner, Context: o.Context},
+		cfg:  &config.Config{Name: o.App},
+	}
+	p.rolloutStart = opts.Now()
+	d := o.Deployment
+	return p.waitFor(ctx, newTarget("deployment/"+d.Name, render.ComponentApp, true, d.Spec.Template))
 }

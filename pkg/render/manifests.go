@@ -114,6 +114,9 @@ func Manifests(in Input) ([]runtime.Object, error) {
 
 	plain := map[string]string{}
 	for _, e := range c.Env {
+		if err := config.CheckEnvSize(e.Key, e.Value); err != nil {
+			return nil, fmt.Errorf("%s: env: %v", c.File, err)
+		}
 		plain[e.Key] = e.Value
 	}
 	secretsFile := in.SecretsFile
@@ -130,6 +133,9 @@ func Manifests(in Input) ([]runtime.Object, error) {
 			return nil, fmt.Errorf("%s: PORT cannot be set: cupaas sets it from `port:` in %s", secretsFile, c.File)
 		case from[k] != "":
 			return nil, fmt.Errorf("%s: %s cannot be set: cupaas sets it for the %s service; remove it", secretsFile, k, from[k])
+		}
+		if err := config.CheckEnvSize(k, v); err != nil {
+			return nil, fmt.Errorf("%s: %v", secretsFile, err)
 		}
 		if _, dup := plain[k]; dup {
 			return nil, fmt.Errorf("%s is set both in env: of %s and in %s; keep one of them", k, c.File, secretsFile)

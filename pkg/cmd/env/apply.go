@@ -15,6 +15,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
@@ -94,10 +95,22 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 		}
 		return failure(err, "the Secret is updated, but the pods were not restarted; run `cupaas deploy` to restart them")
 	}
-	if _, err := kc.RolloutStatus(ctx, last.Namespace, kindName, opts.Timeout); err != nil {
+	err = deploy.WaitRollout(ctx, deploy.RolloutOptions{Runner: opts.Runner, Context: last.Context, App: b.Config.Name, Deployment: dep, Timeout: opts.Timeout, PollInterval: opts.PollInterval})
+	if err != nil {
 		st.Fail("")
 		if ctx.Err() != nil {
 			return err
+		}
+		var se *deploy.StepError
+		if errors.As(err, &se) {
+			// The old pods keep serving: a Deployment replaces them only
+			// once new ones are ready.
+			msg := "the change is stored and the Secret is updated, but the new pods do not start (the old ones keep running): " + se.Err.Error()
+			for _, d := range se.Details {
+				msg += "\n" + d
+			}
+			msg += "\nUndo it with `cupaas env set`/`unset`, or fix the app and run `cupaas deploy`."
+			return &cmdutil.ExitError{Code: 1, Err: errors.New(msg)}
 		}
 		return failure(err, "the Secret is updated, but the pods did not roll; run `cupaas deploy` to see why")
 	}

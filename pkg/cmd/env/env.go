@@ -43,6 +43,9 @@ type Options struct {
 	Dir    string
 	// LockWait is how long a write waits for another cupaas command.
 	LockWait time.Duration
+	// PollInterval is how often the pods are inspected while they roll;
+	// 0 means deploy's default.
+	PollInterval time.Duration
 	// NoApply only stores, even after a deploy.
 	NoApply bool
 	// Timeout bounds the rollout after an apply.
@@ -134,6 +137,8 @@ func checkKeys(c *config.Config, pairs []pair) error {
 		default:
 			if err := envfile.CheckValue(p.value); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", p.key, err))
+			} else if err := config.CheckEnvSize(p.key, p.value); err != nil {
+				problems = append(problems, err.Error())
 			}
 		}
 	}

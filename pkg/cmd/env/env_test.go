@@ -67,8 +67,19 @@ func TestSetWritesMode0600(t *testing.T) {
 	}
 }
 
+// fill returns .cupaas.env lines whose keys and values take exactly n
+// bytes in a Secret, each value well under one variable's limit.
+func fill(n int) string {
+	var b strings.Builder
+	for i := 0; n > 0; i++ {
+		v := min(120000, n-3)
+		fmt.Fprintf(&b, "F%02d=%s\n", i, strings.Repeat("f", v))
+		n -= 3 + v
+	}
+	return b.String()
+}
+
 func TestSizeLimit(t *testing.T) {
-	const key = "BIG"
 	tests := []struct {
 		name     string
 		yml      string // "" keeps app()'s
@@ -80,22 +91,35 @@ func TestSizeLimit(t *testing.T) {
 	}{
 		{
 			name:     "one value over the total",
-			existing: "OLD=1\n",
-			size:     MaxSecretSize - len(key),
+			existing: fill(MaxSecretSize - 6),
+			size:     4,
 			args:     []string{"set", "BIG=@big.bin"},
-			wantErr:  "would hold 1.00 MiB (1048580 bytes), over Kubernetes' limit of 1 MiB (1048576 bytes) for a Secret",
+			wantErr:  "would hold 1.00 MiB (1048577 bytes), over Kubernetes' limit of 1 MiB (1048576 bytes) for a Secret",
 		},
 		{
-			name: "exactly the limit",
-			size: MaxSecretSize - len(key),
-			args: []string{"set", "BIG=@big.bin"},
+			name:     "exactly the limit",
+			existing: fill(MaxSecretSize - 7),
+			size:     4,
+			args:     []string{"set", "BIG=@big.bin"},
 		},
 		{
-			name:    "the services' settings count too",
-			yml:     "name: app\nruntime: python:3.11\nentrypoint: [python, app.py]\nservices: [redis]\n",
-			size:    MaxSecretSize - len(key),
+			name:     "the services' settings count too",
+			yml:      "name: app\nruntime: python:3.11\nentrypoint: [python, app.py]\nservices: [redis]\n",
+			existing: fill(MaxSecretSize - 7),
+			size:     4,
+			args:     []string{"set", "BIG=@big.bin"},
+			wantErr:  "the app's Secret app-env would hold 1.00 MiB",
+		},
+		{
+			name:    "one variable over what a process environment takes",
+			size:    config.MaxEnvEntry - 2 - 3 + 1,
 			args:    []string{"set", "BIG=@big.bin"},
-			wantErr: "the app's Secret app-env would hold 1.00 MiB",
+			wantErr: "BIG is 131068 bytes long, and one environment variable can hold at most 128 KiB (131070 bytes with its name) on Linux",
+		},
+		{
+			name: "one variable at what a process environment takes",
+			size: config.MaxEnvEntry - 2 - 3,
+			args: []string{"set", "BIG=@big.bin"},
 		},
 		{
 			name:    "a file longer than the limit is not read to its end",
@@ -111,14 +135,14 @@ func TestSizeLimit(t *testing.T) {
 		},
 		{
 			name:     "import over the total",
-			existing: "OLD=1\n",
+			existing: fill(MaxSecretSize - 6),
 			args:     []string{"import", "-"},
-			stdin:    "BIG=" + strings.Repeat("x", MaxSecretSize-len(key)) + "\n",
-			wantErr:  "would hold 1.00 MiB (1048580 bytes)",
+			stdin:    "BIG=xxxx\n",
+			wantErr:  "would hold 1.00 MiB (1048577 bytes)",
 		},
 		{
 			name:     "removing from a file already over the limit is allowed",
-			existing: "A=" + strings.Repeat("a", MaxSecretSize) + "\nB=1\n",
+			existing: fill(MaxSecretSize+1000) + "B=1\n",
 			args:     []string{"unset", "B"},
 		},
 	}
@@ -262,9 +286,10 @@ func TestApplyOutcomes(t *testing.T) {
 				f.StubPattern(`apply --server-side --force-conflicts --field-manager=cupaas -f -`)
 				f.StubPattern(`patch deployment/app`)
 				f.StubPattern(`rollout status deployment/app`).Stderr("error: deployment \"app\" exceeded its progress deadline\n").Exit(1)
+				f.StubPattern(`get pods`).Stdout(`{"items":[]}`)
 			},
 			wantCode: 1,
-			wantErr:  "the Secret is updated, but the pods did not roll; run `cupaas deploy` to see why:\n  error: deployment \"app\" exceeded its progress deadline",
+			wantErr:  "the change is stored and the Secret is updated, but the new pods do not start (the old ones keep running): deployment/app did not become ready in 5m0s\nLast lines of its output:\n  error: deployment \"app\" exceeded its progress deadline",
 		},
 		{
 			name:     "--no-apply calls nothing",
