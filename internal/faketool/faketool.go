@@ -29,6 +29,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -274,4 +275,36 @@ func App() int {
 	}()
 	srv.Serve(ln)
 	return 0
+}
+
+// ExitCode runs `exitcode FILE COMMAND ARGS...`: it runs the command with
+// this process's standard streams, passes SIGINT and SIGTERM on to it, and
+// writes its exit code to FILE (128+N when signal N killed it) before it
+// exits with that code. testscript cannot assert exact exit codes by
+// itself; a script reads FILE.
+func ExitCode() int {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: exitcode FILE COMMAND [ARGS...]")
+		return 2
+	}
+	cmd := exec.Command(os.Args[2], os.Args[3:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 127
+	}
+	go func() {
+		for s := range sig {
+			cmd.Process.Signal(s)
+		}
+	}()
+	cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		code = 128 + int(ws.Signal())
+	}
+	os.WriteFile(os.Args[1], []byte(strconv.Itoa(code)+"\n"), 0o644)
+	return code
 }

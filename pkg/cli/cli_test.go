@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 		"kubectl":  func() { os.Exit(faketool.Main("kubectl")) },
 		"minikube": func() { os.Exit(faketool.Main("minikube")) },
 		"fakeapp":  func() { os.Exit(faketool.App()) },
+		"exitcode": func() { os.Exit(faketool.ExitCode()) },
 	})
 }
 

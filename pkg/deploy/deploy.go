@@ -69,6 +69,9 @@ type Report struct {
 	Steps     []StepReport `json:"steps"`
 	Seconds   float64      `json:"seconds"`
 	Error     string       `json:"error,omitempty"`
+	// Details explain Error: a diagnosis, the tail of a command's output,
+	// the command that failed, what to do.
+	Details []string `json:"details,omitempty"`
 	// DryRun lists the commands a dry run would have run.
 	DryRun []string `json:"dryRun,omitempty"`
 	// Kept lists PersistentVolumeClaims of removed services, kept with their data.
@@ -165,6 +168,10 @@ func Run(ctx context.Context, opts Options) (*Report, *Tunnel, error) {
 	p.report.DryRun = p.dryRun
 	if err != nil {
 		p.report.Error = err.Error()
+		var se *StepError
+		if errors.As(err, &se) {
+			p.report.Details = se.Details
+		}
 		if p.tunnel != nil {
 			p.tunnel.Stop()
 		}
