@@ -103,6 +103,12 @@ func Hash(contextDir string, dockerfile []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return combine(dockerfile, entries, digests), nil
+}
+
+// combine is the hash of the Dockerfile and the files' digests, in the
+// stream format Hash documents.
+func combine(dockerfile []byte, entries []entry, digests []digest) string {
 	h := sha256.New()
 	rec := make([]byte, 0, 256)
 	rec = append(rec, "cupaas-build-v1\x00dockerfile\x00"...)
@@ -127,7 +133,7 @@ func Hash(contextDir string, dockerfile []byte) (string, error) {
 		rec = hex.AppendEncode(rec, d.sum[:])
 		h.Write(rec)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Tag returns the first 12 hex digits of Hash.

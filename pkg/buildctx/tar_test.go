@@ -21,8 +21,12 @@ func TestTarHoldsExactlyTheHashedFiles(t *testing.T) {
 	}
 	symlink(t, "app.py", filepath.Join(dir, "link.py"))
 	var buf bytes.Buffer
-	if err := Tar(&buf, dir, ".cupaas/build/Dockerfile", []byte("FROM generated")); err != nil {
+	sent, err := Tar(&buf, dir, ".cupaas/build/Dockerfile", []byte("FROM generated"))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if want, _ := Hash(dir, []byte("FROM generated")); sent != want {
+		t.Fatalf("Tar's hash %s, Hash %s", sent, want)
 	}
 	tr := tar.NewReader(&buf)
 	got := map[string]string{}
@@ -59,7 +63,7 @@ func TestTarHoldsExactlyTheHashedFiles(t *testing.T) {
 func TestTarDockerfileWinsOverAContextFile(t *testing.T) {
 	dir := tree(t, map[string]string{"Dockerfile": "FROM old", "app.py": ""})
 	var buf bytes.Buffer
-	if err := Tar(&buf, dir, "Dockerfile", []byte("FROM new")); err != nil {
+	if _, err := Tar(&buf, dir, "Dockerfile", []byte("FROM new")); err != nil {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(&buf)
@@ -77,5 +81,31 @@ func TestTarDockerfileWinsOverAContextFile(t *testing.T) {
 	}
 	if want := []string{"app.py=", "Dockerfile=FROM new"}; !reflect.DeepEqual(names, want) {
 		t.Fatalf("tar entries %q, want %q", names, want)
+	}
+}
+
+// The hash Tar returns is of what it sent: a file saved after Hash shows.
+func TestTarHashShowsAChangeSinceHash(t *testing.T) {
+	dir := tree(t, map[string]string{"app.py": "print(1)", "Dockerfile": "FROM mine"})
+	before, err := Hash(dir, []byte("FROM gen"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte("print(2)"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := Tar(io.Discard, dir, "Dockerfile", []byte("FROM gen"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := Hash(dir, []byte("FROM gen"))
+	if sent == before || sent != after {
+		t.Fatalf("before %s, sent %s, after %s", before, sent, after)
+	}
+	// The context's own Dockerfile is replaced in the tar, but still counts.
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM other"), 0o644)
+	sent2, _ := Tar(io.Discard, dir, "Dockerfile", []byte("FROM gen"))
+	if sent2 == sent {
+		t.Fatal("a change of the replaced Dockerfile is not in the hash")
 	}
 }

@@ -262,3 +262,46 @@ func (i *instant) Run(_ context.Context, c run.Cmd) ([]byte, error) {
 	}
 	return nil, nil
 }
+
+// A file saved while the image is built: the image does not match its
+// tag, so it is removed again and the deploy stops, asking for a rerun.
+func TestFileChangedDuringBuild(t *testing.T) {
+	files := map[string]string{"zz.py": "a = 1\n"}
+	for k, v := range counterApp {
+		files[k] = v
+	}
+	dir := writeApp(t, files)
+	f := runtest.New(t)
+	f.StubPattern(`^docker version`)
+	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
+	f.StubPattern(`^docker image inspect`).Exit(1)
+	f.StubPattern(`^docker build -t cupaas/counter:[0-9a-f]{12} `)
+	f.StubPattern(`^docker image rm cupaas/counter:[0-9a-f]{12}$`)
+	// The Source step hashed zz.py already; the tar is still to come.
+	r := editBeforeBuild{Fake: f, edit: func() { os.WriteFile(filepath.Join(dir, "zz.py"), []byte("a = 2\n"), 0o644) }}
+	ios, _, _, _ := iostreams.Test()
+	_, _, err := Run(context.Background(), Options{IO: ios, Runner: r, Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "files of the app changed while the image was built, so the image does not match its tag") {
+		t.Fatalf("err = %v", err)
+	}
+	for _, c := range f.Calls() {
+		if strings.HasPrefix(c.Line(), "minikube image load") {
+			t.Fatalf("went on after the mismatch: %s", c.Line())
+		}
+	}
+}
+
+// editBeforeBuild runs edit when docker build starts, before it reads its
+// stdin.
+type editBeforeBuild struct {
+	*runtest.Fake
+	edit func()
+}
+
+func (r editBeforeBuild) Run(ctx context.Context, c run.Cmd) ([]byte, error) {
+	if len(c.Argv) > 1 && c.Argv[0] == "docker" && c.Argv[1] == "build" {
+		r.edit()
+	}
+	return r.Fake.Run(ctx, c)
+}

@@ -298,19 +298,31 @@ func (p *pipeline) build(ctx context.Context) (result, error) {
 	}
 	reason := p.buildReason()
 	pr, pw := io.Pipe()
-	tarErr := make(chan error, 1)
+	type sent struct {
+		hash string
+		err  error
+	}
+	tarDone := make(chan sent, 1)
 	go func() {
-		err := buildctx.Tar(pw, p.opts.Dir, name, p.b.Dockerfile)
+		hash, err := buildctx.Tar(pw, p.opts.Dir, name, p.b.Dockerfile)
 		pw.CloseWithError(err)
-		tarErr <- err
+		tarDone <- sent{hash, err}
 	}()
 	_, err := p.runCmd(ctx, run.Cmd{Argv: buildArgv, Stdin: pr})
 	pr.Close() // unblocks the writer if docker stopped reading
-	if terr := <-tarErr; terr != nil && !errors.Is(terr, io.ErrClosedPipe) {
-		return result{detail: reason}, fmt.Errorf("cannot send the build context: %w", terr)
+	tr := <-tarDone
+	if tr.err != nil && !errors.Is(tr.err, io.ErrClosedPipe) {
+		return result{detail: reason}, fmt.Errorf("cannot send the build context: %w", tr.err)
 	}
 	if err != nil {
 		return result{detail: reason}, err
+	}
+	if !strings.HasPrefix(tr.hash, p.b.Tag) {
+		// A file was saved between the Source step and the build: the
+		// image holds other content than its tag names. It must not stay
+		// under that tag, or a later deploy would take it as cached.
+		p.runCmd(context.WithoutCancel(ctx), run.Cmd{Argv: []string{"docker", "image", "rm", p.b.Image}})
+		return result{detail: reason}, &StepError{Err: fmt.Errorf("files of the app changed while the image was built, so the image does not match its tag %s; run `cupaas deploy` again", p.b.Tag)}
 	}
 	return result{detail: reason}, nil
 }
