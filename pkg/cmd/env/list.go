@@ -47,7 +47,7 @@ cupaas injects itself (PORT, and the connection settings of each service).`,
 		Example: `  $ cupaas env list
   $ cupaas env list --reveal
   $ cupaas env list --json | jq '.secrets[].key'
-  $ cupaas env list --format dotenv > backup.env`,
+  $ cupaas env list --format dotenv --reveal > backup.env`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "" && format != "dotenv" {
@@ -55,6 +55,11 @@ cupaas injects itself (PORT, and the connection settings of each service).`,
 			}
 			if format != "" && asJSON {
 				return cmdutil.FlagErrorf("--format and --json cannot be used together")
+			}
+			// Values are shown only when asked for: a dotenv dump is all
+			// values, so it takes --reveal too.
+			if format == "dotenv" && !reveal {
+				return cmdutil.FlagErrorf("--format dotenv prints every value in clear: add --reveal to confirm (cupaas env list --format dotenv --reveal)")
 			}
 			f, err := envfile.Load(opts.path())
 			if err != nil {
@@ -89,7 +94,7 @@ cupaas injects itself (PORT, and the connection settings of each service).`,
 	}
 	cmd.Flags().BoolVar(&reveal, "reveal", false, "show the values of secrets")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON")
-	cmd.Flags().StringVar(&format, "format", "", "print the secrets in this format with their values: dotenv")
+	cmd.Flags().StringVar(&format, "format", "", "print the secrets in this format, with their values (needs --reveal): dotenv")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"dotenv"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
