@@ -19,11 +19,14 @@ type IOStreams struct {
 
 	stdinTTY, stdoutTTY, stderrTTY bool
 	noColor, forceColor            bool
+	// dumbTerm is TERM=dumb: a terminal that cannot erase a line, so no
+	// spinner is drawn on it.
+	dumbTerm bool
 }
 
 // System returns the process's streams, with terminal detection per stream
-// and the colour choice from NO_COLOR (any value turns colour off) and
-// CLICOLOR_FORCE=1 (forces it on).
+// and the colour choice from NO_COLOR (any value turns colour off, and wins),
+// CLICOLOR_FORCE=1 (forces it on) and TERM=dumb (no colour, no spinner).
 func System() *IOStreams {
 	return newSystem(os.Getenv)
 }
@@ -36,6 +39,7 @@ func newSystem(getenv func(string) string) *IOStreams {
 		stderrTTY:  isTerminal(os.Stderr),
 		noColor:    getenv("NO_COLOR") != "", // no-color.org: present and not empty
 		forceColor: getenv("CLICOLOR_FORCE") == "1",
+		dumbTerm:   getenv("TERM") == "dumb",
 	}
 }
 
@@ -78,11 +82,17 @@ func (s *IOStreams) ColorEnabled() bool { return s.colorFor(s.stdoutTTY) }
 // ErrColorEnabled reports whether stderr gets colour.
 func (s *IOStreams) ErrColorEnabled() bool { return s.colorFor(s.stderrTTY) }
 
+// NO_COLOR wins over CLICOLOR_FORCE (a user's opt-out beats a forced
+// default), which wins over detection; TERM=dumb gets no colour unless
+// forced.
 func (s *IOStreams) colorFor(tty bool) bool {
-	if s.forceColor {
+	switch {
+	case s.noColor:
+		return false
+	case s.forceColor:
 		return true
 	}
-	return tty && !s.noColor
+	return tty && !s.dumbTerm
 }
 
 // Styles returns the styles for stdout.

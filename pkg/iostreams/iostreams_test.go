@@ -46,6 +46,26 @@ func TestEnvironment(t *testing.T) {
 	if !ios.ColorEnabled() {
 		t.Error("CLICOLOR_FORCE=1 did not force colour")
 	}
+	env = map[string]string{"NO_COLOR": "1", "CLICOLOR_FORCE": "1"}
+	ios = newSystem(func(k string) string { return env[k] })
+	if ios.ColorEnabled() {
+		t.Error("CLICOLOR_FORCE=1 won over NO_COLOR=1")
+	}
+}
+
+// TERM=dumb cannot erase a line: plain step lines, no spinner.
+func TestDumbTerminalHasNoSpinner(t *testing.T) {
+	ios := newSystem(func(k string) string { return map[string]string{"TERM": "dumb"}[k] })
+	var buf strings.Builder
+	ios.ErrOut = &buf
+	ios.SetStderrTTY(true)
+	p := ios.NewProgress(false)
+	st := p.Start("Build image")
+	time.Sleep(250 * time.Millisecond)
+	st.Done("")
+	if strings.Contains(buf.String(), "\x1b") || !strings.Contains(buf.String(), "Build image") {
+		t.Fatalf("output %q", buf.String())
+	}
 }
 
 func TestCanPrompt(t *testing.T) {
@@ -186,7 +206,9 @@ func TestColourFromEnvironment(t *testing.T) {
 		{"NO_COLOR empty", map[string]string{"NO_COLOR": ""}, true, true, true, true},
 		{"CLICOLOR_FORCE=1 on pipes", map[string]string{"CLICOLOR_FORCE": "1"}, false, false, true, true},
 		{"CLICOLOR_FORCE=0", map[string]string{"CLICOLOR_FORCE": "0"}, false, false, false, false},
-		{"CLICOLOR_FORCE=1 beats NO_COLOR", map[string]string{"CLICOLOR_FORCE": "1", "NO_COLOR": "1"}, false, false, true, true},
+		{"NO_COLOR beats CLICOLOR_FORCE=1", map[string]string{"CLICOLOR_FORCE": "1", "NO_COLOR": "1"}, true, true, false, false},
+		{"TERM=dumb", map[string]string{"TERM": "dumb"}, true, true, false, false},
+		{"TERM=dumb with CLICOLOR_FORCE=1", map[string]string{"TERM": "dumb", "CLICOLOR_FORCE": "1"}, true, true, true, true},
 	} {
 		ios := newSystem(func(k string) string { return tc.env[k] })
 		ios.SetStdoutTTY(tc.stdoutTTY)

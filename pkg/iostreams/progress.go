@@ -29,7 +29,7 @@ type Progress struct {
 // NewProgress returns a step printer writing to stderr. quiet hides the
 // step lines but never failures or warnings.
 func (s *IOStreams) NewProgress(quiet bool) *Progress {
-	return &Progress{w: s.ErrOut, st: s.ErrStyles(), tty: s.stderrTTY, quiet: quiet, now: time.Now}
+	return &Progress{w: s.ErrOut, st: s.ErrStyles(), tty: s.stderrTTY && !s.dumbTerm, quiet: quiet, now: time.Now}
 }
 
 // WithClock replaces the clock, so tests can assert exact durations.
