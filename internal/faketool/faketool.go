@@ -281,7 +281,8 @@ func App() int {
 // this process's standard streams, passes SIGINT and SIGTERM on to it, and
 // writes its exit code to FILE (128+N when signal N killed it) before it
 // exits with that code. testscript cannot assert exact exit codes by
-// itself; a script reads FILE.
+// itself; a script reads FILE. With EXITCODE_FORWARD=TERM it passes a
+// SIGINT on as SIGTERM.
 func ExitCode() int {
 	if len(os.Args) < 3 {
 		fmt.Fprintln(os.Stderr, "usage: exitcode FILE COMMAND [ARGS...]")
@@ -295,9 +296,15 @@ func ExitCode() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 127
 	}
+	// testscript's kill sends only SIGINT and SIGKILL: with
+	// EXITCODE_FORWARD=TERM a SIGINT is passed on as SIGTERM.
+	forward := func(s os.Signal) os.Signal { return s }
+	if os.Getenv("EXITCODE_FORWARD") == "TERM" {
+		forward = func(os.Signal) os.Signal { return syscall.SIGTERM }
+	}
 	go func() {
 		for s := range sig {
-			cmd.Process.Signal(s)
+			cmd.Process.Signal(forward(s))
 		}
 	}()
 	cmd.Wait()
