@@ -153,7 +153,8 @@ func rememberApplied(state, manifest string) {
 // applied returns what rememberApplied recorded.
 func applied() (image, hash string) {
 	data, _ := os.ReadFile(filepath.Join(os.Getenv("FAKE_STATE"), "applied"))
-	image, hash, _ = strings.Cut(strings.TrimSpace(string(data)), "\n")
+	// The image line may be empty (a patch before any apply -f FILE).
+	image, hash, _ = strings.Cut(strings.TrimRight(string(data), "\n"), "\n")
 	return image, hash
 }
 

@@ -192,7 +192,7 @@ var secretKeys = map[string][2]string{
 // service credentials the cluster already holds, so a redeploy never locks
 // the app out of its data.
 func (p *pipeline) render(ctx context.Context) (result, error) {
-	listArgs := []string{"-n", p.ns(), "get", "secrets", "-l", p.selector(""), "-o", "json"}
+	listArgs := secretsListArgs(p.cfg.Name)
 	if p.opts.DryRun {
 		p.plan(p.kc.Argv(listArgs...), "reuse the credentials the cluster holds")
 	} else if len(p.cfg.Services) > 0 {
@@ -229,6 +229,25 @@ func changed(override, current map[string]credentials.Service) bool {
 		}
 	}
 	return false
+}
+
+// secretsListArgs list the app's Secrets, with their values (so the
+// command is Sensitive).
+func secretsListArgs(app string) []string {
+	return []string{"-n", app, "get", "secrets", "-l", render.LabelInstance + "=" + app + "," + render.LabelManagedBy + "=" + render.ManagedBy, "-o", "json"}
+}
+
+// ClusterCredentials reads the credentials of the app's services from the
+// Secrets the cluster holds, as deploy's Render step does: they win over
+// .cupaas/credentials.json, so that no change locks the app out of its
+// data. The output of kubectl is never shown.
+func ClusterCredentials(ctx context.Context, runner run.Runner, kubeContext string, c *config.Config) (map[string]credentials.Service, error) {
+	kc := kubectl.Client{Runner: runner, Context: kubeContext}
+	out, err := runner.Run(ctx, run.Cmd{Argv: kc.Argv(secretsListArgs(c.Name)...), Sensitive: true})
+	if err != nil {
+		return nil, err
+	}
+	return clusterCredentials(out, c)
 }
 
 // clusterCredentials reads the credentials out of the services' Secrets.
@@ -316,6 +335,12 @@ func (p *pipeline) build(ctx context.Context) (result, error) {
 	}
 	if err != nil {
 		return result{detail: reason}, err
+	}
+	if tr.err != nil {
+		// docker built without reading the whole context: what it built is
+		// not what the tag names.
+		p.runCmd(context.WithoutCancel(ctx), run.Cmd{Argv: []string{"docker", "image", "rm", p.b.Image}})
+		return result{detail: reason}, &StepError{Err: fmt.Errorf("docker stopped reading the build context before its end (%v); run `cupaas deploy --rebuild`", tr.err)}
 	}
 	if !strings.HasPrefix(tr.hash, p.b.Tag) {
 		// A file was saved between the Source step and the build: the

@@ -121,6 +121,33 @@ func TestSuccessCapturesStdout(t *testing.T) {
 	}
 }
 
+// A sensitive command's stdout is returned, but neither streamed nor kept
+// in the error; its stderr is both.
+func TestSensitiveStdoutIsNotShown(t *testing.T) {
+	for _, tc := range []struct{ child, stdout, stderr string }{
+		{"echo", "out line\n", "err line"},
+		{"fail", "step 1\nstep 2\n", "boom"},
+	} {
+		var streamed bytes.Buffer
+		c := child(tc.child)
+		c.Stdout, c.Stderr, c.Sensitive = &streamed, &streamed, true
+		out, err := NewOS().Run(context.Background(), c)
+		if string(out) != tc.stdout {
+			t.Fatalf("%s: stdout = %q", tc.child, out)
+		}
+		if strings.Contains(streamed.String(), strings.TrimSpace(tc.stdout)[:4]) || !strings.Contains(streamed.String(), tc.stderr) {
+			t.Fatalf("%s: streamed = %q", tc.child, streamed.String())
+		}
+		var re *Error
+		switch {
+		case tc.child == "echo" && err != nil:
+			t.Fatal(err)
+		case tc.child == "fail" && (!errors.As(err, &re) || strings.Contains(string(re.Output), "step") || !strings.Contains(string(re.Output), "boom")):
+			t.Fatalf("%s: error %v, output %q", tc.child, err, re.Output)
+		}
+	}
+}
+
 func TestFailureIsError(t *testing.T) {
 	_, err := NewOS().Run(context.Background(), child("fail", "a b", `it's`))
 	var re *Error

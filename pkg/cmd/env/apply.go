@@ -15,6 +15,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/credentials"
 	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
@@ -47,24 +48,45 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 		return fmt.Errorf("the change is stored in %s but was not applied: %w", envfile.Name, err)
 	}
 	deployed := current
-	if last.Config != "" {
+	if last.Config == "" {
+		// A state.json of an older cupaas: the deployed config is unknown.
+		progress.Warnf("%s does not record the deployed %s (an older cupaas wrote it): applying with the current one; `cupaas deploy` records it", state.Path(opts.Dir), filepath.Base(current.File))
+	} else {
 		file := filepath.Join(opts.Dir, last.ConfigFile)
-		if c, err := config.LoadData(opts.Dir, file, []byte(last.Config)); err == nil {
-			deployed = c
-			if !bytes.Equal(current.Raw, c.Raw) {
-				progress.Infof("%s has changes that are not deployed; they apply on the next `cupaas deploy`", filepath.Base(current.File))
-			}
+		c, err := config.LoadData(opts.Dir, file, []byte(last.Config))
+		if err != nil {
+			progress.Warnf("the deployed config recorded in %s cannot be used (%v): the change is stored in %s and applies on the next `cupaas deploy`", state.Path(opts.Dir), err, envfile.Name)
+			return nil
+		}
+		deployed = c
+		if !bytes.Equal(current.Raw, c.Raw) {
+			progress.Infof("%s has changes that are not deployed; they apply on the next `cupaas deploy`", filepath.Base(current.File))
 		}
 	}
-	b, err := bundle.Prepare(opts.Dir, bundle.Options{Tag: last.Tag, Config: deployed})
-	if err != nil {
-		return fmt.Errorf("the change is stored in %s but was not applied: %w", envfile.Name, err)
-	}
-	if last.App != "" && last.App != b.Config.Name {
+	if last.App != "" && last.App != deployed.Name {
 		// The deployed app has another name (and namespace): applying would
 		// create a second, half-made app beside it.
-		progress.Warnf("the app was last deployed as %s, and .cupaas.yml now names it %s: the change is stored in %s and applies on the next `cupaas deploy`", last.App, b.Config.Name, envfile.Name)
+		progress.Warnf("the app was last deployed as %s, and .cupaas.yml now names it %s: the change is stored in %s and applies on the next `cupaas deploy`", last.App, deployed.Name, envfile.Name)
 		return nil
+	}
+	unreachable := func() error {
+		progress.Warnf("cluster not reachable (context %s): the change is stored in %s and applies on the next `cupaas deploy`", last.Context, envfile.Name)
+		return nil
+	}
+	// The services' passwords the cluster holds win, as in deploy: a lost
+	// .cupaas/credentials.json must not put new ones into the app's Secret.
+	var override map[string]credentials.Service
+	if len(deployed.Services) > 0 {
+		if override, err = deploy.ClusterCredentials(ctx, opts.Runner, last.Context, deployed); err != nil {
+			if kubectl.IsUnreachable(err) {
+				return unreachable()
+			}
+			return failure(err, "the change is stored in "+envfile.Name+" but was not applied")
+		}
+	}
+	b, err := bundle.Prepare(opts.Dir, bundle.Options{Tag: last.Tag, Config: deployed, CredentialOverride: override})
+	if err != nil {
+		return fmt.Errorf("the change is stored in %s but was not applied: %w", envfile.Name, err)
 	}
 	secret, dep := pick(b.Objects, b.Config.Name)
 	if secret == nil || dep == nil {
@@ -79,8 +101,7 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 	if _, err := kc.Apply(ctx, manifest); err != nil {
 		st.Fail("")
 		if kubectl.IsUnreachable(err) {
-			progress.Warnf("cluster not reachable (context %s): the change is stored in %s and applies on the next `cupaas deploy`", last.Context, envfile.Name)
-			return nil
+			return unreachable()
 		}
 		return failure(err, "the change is stored in "+envfile.Name+" but was not applied")
 	}

@@ -268,7 +268,7 @@ func humanBytes(n int) string {
 }
 
 func newCmdSet(opts *Options) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "set KEY=VALUE...",
 		Short: "Store one or more variables",
 		Long: `Store one or more variables in .cupaas.env. KEY= sets an empty value,
@@ -289,6 +289,15 @@ stored: one bad pair stores nothing. Values are never printed.`,
 			return change(cmd.Context(), opts, "env set", "set", store(pairs))
 		},
 	}
+	// `env set PW -s3cr3t` (a space instead of "="): pflag would name the
+	// value in "unknown shorthand flag: 's' in -s3cr3t".
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if strings.Contains(err.Error(), "unknown shorthand flag") {
+			err = errors.New("an argument that starts with '-' is not a flag of env set (it is not shown, since it may be a value); write each name and value as one argument: KEY=VALUE")
+		}
+		return &cmdutil.FlagError{Err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
+	})
+	return cmd
 }
 
 // readPairs parses KEY=VALUE arguments, reading @file and - values.
@@ -299,7 +308,9 @@ func readPairs(ios *iostreams.IOStreams, args []string, dir string) ([]pair, err
 	for i, a := range args {
 		key, value, ok := strings.Cut(a, "=")
 		if !ok {
-			return nil, notAPair(i, a)
+			// After "KEY=" (a space after the =) the argument is the value.
+			afterEmpty := i > 0 && strings.HasSuffix(args[i-1], "=")
+			return nil, notAPair(i, a, !afterEmpty)
 		}
 		if seen[key] {
 			return nil, cmdutil.FlagErrorf("%s is given twice; nothing was stored", key)
@@ -351,10 +362,11 @@ func readPairs(ios *iostreams.IOStreams, args []string, dir string) ([]pair, err
 var conventionalKey = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 
 // notAPair reports argument i (from 0), which has no "=". The argument
-// is not shown unless it looks like a variable name: `env set KEY value`
-// would otherwise print the value.
-func notAPair(i int, arg string) error {
-	if conventionalKey.MatchString(arg) {
+// is not shown unless it looks like a variable name and may be shown (it
+// does not follow a "KEY="): `env set KEY value` would otherwise print the
+// value.
+func notAPair(i int, arg string, mayShow bool) error {
+	if mayShow && conventionalKey.MatchString(arg) {
 		return cmdutil.FlagErrorf("argument %d (%s) is not KEY=VALUE; nothing was stored. Write the name and value as one argument: `cupaas env set %s=VALUE` (%s= sets an empty value)", i+1, arg, arg, arg)
 	}
 	return cmdutil.FlagErrorf("argument %d is not KEY=VALUE (it is not shown, since it may be a secret); nothing was stored. Write each name and value as one argument: `cupaas env set KEY=VALUE`", i+1)

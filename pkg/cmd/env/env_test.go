@@ -530,3 +530,60 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+// The services' passwords come from the cluster, as in deploy: a lost
+// .cupaas/credentials.json does not put new ones into the app's Secret.
+func TestApplyUsesTheClusterCredentials(t *testing.T) {
+	dir := app(t)
+	yml := "name: app\nruntime: python:3.11\nentrypoint: [python, app.py]\nservices: [redis]\n"
+	os.WriteFile(filepath.Join(dir, ".cupaas.yml"), []byte(yml), 0o644)
+	if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab", ConfigFile: ".cupaas.yml", Config: yml}); err != nil {
+		t.Fatal(err)
+	}
+	f := runtest.New(t)
+	pw := base64.StdEncoding.EncodeToString([]byte("cluster-pw"))
+	f.StubPattern(`^kubectl --context minikube -n app get secrets -l \S+ -o json$`).Stdout(`{"items":[{"metadata":{"name":"app-redis"},"data":{"REDIS_PASSWORD":"` + pw + `"}}]}`)
+	f.StubPattern(`apply --server-side`)
+	f.StubPattern(`patch deployment/app`)
+	f.StubPattern(`rollout status deployment/app`)
+	_, stderr, err := runEnv(t, dir, f, "", "set", "A=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var applied string
+	for _, c := range f.Calls() {
+		if strings.Contains(c.Line(), " apply ") {
+			applied = c.StdinData
+		}
+		if strings.Contains(c.Line(), "get secrets") && !c.Sensitive {
+			t.Fatal("the secrets were read without marking the command sensitive")
+		}
+	}
+	want := base64.StdEncoding.EncodeToString([]byte("redis://:cluster-pw@app-redis:6379/0"))
+	if !strings.Contains(applied, "REDIS_URL: "+want) {
+		t.Fatalf("the Secret does not use the cluster's password:\n%s", applied)
+	}
+	if strings.Contains(stderr, "cluster-pw") {
+		t.Fatalf("password printed: %s", stderr)
+	}
+}
+
+// A state.json of an older cupaas has no deployed config: the current one
+// is used, with a warning.
+func TestApplyWithAnOldStateWarns(t *testing.T) {
+	dir := app(t)
+	if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab"}); err != nil {
+		t.Fatal(err)
+	}
+	f := runtest.New(t)
+	f.StubPattern(`apply --server-side`)
+	f.StubPattern(`patch deployment/app`)
+	f.StubPattern(`rollout status deployment/app`)
+	_, stderr, err := runEnv(t, dir, f, "", "set", "A=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "does not record the deployed .cupaas.yml (an older cupaas wrote it): applying with the current one") {
+		t.Fatalf("stderr:\n%s", stderr)
+	}
+}
