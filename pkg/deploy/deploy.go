@@ -55,6 +55,10 @@ type Options struct {
 	// PollInterval is how often pods are inspected during the rollout; 0
 	// means 2 s.
 	PollInterval time.Duration
+	// SettleDelay is how long the Roll out step waits after replacing the
+	// app's pods, for the Service to stop sending requests to the old
+	// ones; 0 means 2 s.
+	SettleDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -138,6 +142,9 @@ func (o *Options) defaults() {
 	}
 	if o.PollInterval == 0 {
 		o.PollInterval = 2 * time.Second
+	}
+	if o.SettleDelay == 0 {
+		o.SettleDelay = 2 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -305,3 +305,39 @@ func (r editBeforeBuild) Run(ctx context.Context, c run.Cmd) ([]byte, error) {
 	}
 	return r.Fake.Run(ctx, c)
 }
+
+// The Roll out step waits for the Service to drop the old pods only when
+// it replaced them: the app ran before with another image or config.
+func TestRolloutWaitsOnlyWhenPodsWereReplaced(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := writeApp(t, counterApp)
+	rollDetail := func() string {
+		t.Helper()
+		ios, _, _, _ := iostreams.Test()
+		rep, _, err := Run(context.Background(), Options{IO: ios, Runner: &instant{url: srv.URL}, Dir: dir, SettleDelay: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range rep.Steps {
+			if s.Name == "Roll out" {
+				return s.Detail
+			}
+		}
+		t.Fatal("no Roll out step")
+		return ""
+	}
+	if d := rollDetail(); d != "2 workload(s) ready" {
+		t.Fatalf("first deploy: %q", d)
+	}
+	if d := rollDetail(); d != "2 workload(s) ready" {
+		t.Fatalf("no change: %q", d)
+	}
+	os.WriteFile(filepath.Join(dir, ".cupaas.env"), []byte("API_KEY=other\n"), 0o600)
+	if d := rollDetail(); d != "2 workload(s) ready, old pods replaced" {
+		t.Fatalf("new secret value: %q", d)
+	}
+	if d := rollDetail(); d != "2 workload(s) ready" {
+		t.Fatalf("no change again: %q", d)
+	}
+}

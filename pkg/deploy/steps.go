@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -591,7 +592,34 @@ func (p *pipeline) rollout(ctx context.Context) (result, error) {
 			return result{}, err
 		}
 	}
-	return result{detail: fmt.Sprintf("%d workload(s) ready", len(targets))}, nil
+	detail := fmt.Sprintf("%d workload(s) ready", len(targets))
+	if p.replacedPods(targets) {
+		detail += ", old pods replaced"
+		// The old pods leave the Service's endpoints as soon as they start
+		// terminating, and kube-proxy applies that at most once a second:
+		// without this wait the URL may still answer with the old version
+		// right after the deploy.
+		select {
+		case <-ctx.Done():
+			return result{}, ctx.Err()
+		case <-time.After(p.opts.SettleDelay):
+		}
+	}
+	return result{detail: detail}, nil
+}
+
+// replacedPods reports whether this deploy replaced running pods of the
+// app: it ran before, and the image or the config hash changed since.
+func (p *pipeline) replacedPods(targets []target) bool {
+	if p.last == nil || p.last.Context != p.opts.Context || p.last.App != p.cfg.Name {
+		return false // nothing of ours ran there before
+	}
+	for _, t := range targets {
+		if t.app {
+			return p.last.Image != p.b.Image || p.last.ConfigHash != t.hash
+		}
+	}
+	return false
 }
 
 // 9. The URL from `minikube service --url`.

@@ -203,9 +203,15 @@ func (p *pipeline) get(ctx context.Context, url string) (int, error) {
 
 // saveState records the deploy for `cupaas env set` and the next deploy.
 func (p *pipeline) saveState() error {
+	hash := ""
+	for _, t := range p.rolloutTargets() {
+		if t.app {
+			hash = t.hash
+		}
+	}
 	return state.Save(p.opts.Dir, state.State{
 		App: p.cfg.Name, Namespace: p.ns(), Context: p.opts.Context, Image: p.b.Image, Tag: p.b.Tag,
 		Commit: p.b.Git.Revision(), URL: p.url, DeployedAt: p.opts.Now().UTC(),
-		ConfigFile: filepath.Base(p.b.Config.File), Config: string(p.b.Config.Raw),
+		ConfigFile: filepath.Base(p.b.Config.File), Config: string(p.b.Config.Raw), ConfigHash: hash,
 	})
 }

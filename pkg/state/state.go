@@ -30,6 +30,8 @@ type State struct {
 	// .cupaas.yml: `cupaas env set` applies a new value with the config
 	// that runs, not with edits that were not deployed yet.
 	ConfigFile string `json:"configFile,omitempty"`
+	// ConfigHash is the config hash of the app's pod template that runs.
+	ConfigHash string `json:"configHash,omitempty"`
 	Config     string `json:"config,omitempty"`
 }
 

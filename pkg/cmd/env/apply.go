@@ -137,6 +137,12 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 	}
 	settle(ctx)
 	st.Done("")
+	// The pods now run with this config hash: the next deploy of the same
+	// config replaces nothing.
+	last.ConfigHash = hash
+	if err := state.Save(opts.Dir, *last); err != nil {
+		progress.Warnf("%v", err)
+	}
 	return nil
 }
 

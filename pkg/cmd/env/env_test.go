@@ -252,6 +252,11 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 	if !strings.Contains(stderr, ".cupaas.yml has changes that are not deployed; they apply on the next `cupaas deploy`") {
 		t.Fatalf("stderr:\n%s", stderr)
 	}
+	// The pods now run with this hash: a deploy of the same config will
+	// not wait for replaced pods.
+	if st, err := state.Load(dir); err != nil || st.ConfigHash != hash || st.Config != deployedYml {
+		t.Fatalf("state after apply: %+v, %v", st, err)
+	}
 }
 
 func TestApplyOutcomes(t *testing.T) {
