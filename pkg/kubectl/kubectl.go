@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/cupaas/cupaas/pkg/run"
@@ -78,6 +79,27 @@ func PatchPodAnnotationArgs(ns, kindName, key, value string) []string {
 // deployed.
 func (c Client) PatchPodAnnotation(ctx context.Context, ns, kindName, key, value string) ([]byte, error) {
 	return c.Run(ctx, PatchPodAnnotationArgs(ns, kindName, key, value)...)
+}
+
+// ImageArgs are the arguments that print the image of the container
+// named container in the pod template of kind/name.
+func ImageArgs(ns, kindName, container string) []string {
+	return []string{"-n", ns, "get", kindName, "-o", `jsonpath={.spec.template.spec.containers[?(@.name=="` + container + `")].image}`}
+}
+
+// IsNotFound reports whether err is kubectl saying the object does not
+// exist.
+func IsNotFound(err error) bool {
+	var re *run.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	for _, line := range re.Tail(5) {
+		if strings.Contains(line, "(NotFound)") {
+			return true
+		}
+	}
+	return false
 }
 
 // RolloutStatusArgs are the arguments that wait for kind/name in ns.

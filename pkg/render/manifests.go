@@ -31,6 +31,8 @@ const (
 	ManagedBy = "cupaas"
 	// AnnotationCommit on the Deployment records the git revision of the image.
 	AnnotationCommit = "cupaas.dev/commit"
+	// AppContainer names the app's container in its pod template.
+	AppContainer = "app"
 	// AnnotationConfigHash on the pod template changes with the app's
 	// settings, so that a change of env alone rolls the pods.
 	AnnotationConfigHash = "cupaas.dev/config-hash"
@@ -44,7 +46,7 @@ const (
 	appServicePort  = 80
 	dataVolumeName  = "data"
 	dataVolumeSize  = "1Gi"
-	appContainer    = "app"
+	appContainer    = AppContainer
 	revisionHistory = 3
 )
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -73,6 +74,23 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 		progress.Warnf("cluster not reachable (context %s): the change is stored in %s and applies on the next `cupaas deploy`", last.Context, envfile.Name)
 		return nil
 	}
+	// The pods must roll with the image of the last successful deploy: a
+	// deploy that failed since (or a hand edit) leaves another image in
+	// the Deployment, and rolling that one would start what failed.
+	kc := kubectl.Client{Runner: opts.Runner, Context: last.Context}
+	out, err := kc.Run(ctx, kubectl.ImageArgs(last.Namespace, "deployment/"+deployed.Name, render.AppContainer)...)
+	switch {
+	case err != nil && kubectl.IsUnreachable(err):
+		return unreachable()
+	case err != nil && kubectl.IsNotFound(err):
+		progress.Warnf("the app's Deployment is not in the cluster (context %s) any more: the change is stored in %s and applies on the next `cupaas deploy`", last.Context, envfile.Name)
+		return nil
+	case err != nil:
+		return failure(err, "the change is stored in "+envfile.Name+" but was not applied")
+	case last.Image != "" && strings.TrimSpace(string(out)) != last.Image:
+		progress.Warnf("the cluster runs %s, not %s of the last successful deploy (a deploy failed since, or the Deployment was changed by hand): the change is stored in %s and applies on the next `cupaas deploy`", strings.TrimSpace(string(out)), last.Image, envfile.Name)
+		return nil
+	}
 	// The services' passwords the cluster holds win, as in deploy: a lost
 	// .cupaas/credentials.json must not put new ones into the app's Secret.
 	var override map[string]credentials.Service
@@ -96,7 +114,6 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 	if err != nil {
 		return err
 	}
-	kc := kubectl.Client{Runner: opts.Runner, Context: last.Context}
 	st := progress.Start("Apply secret " + secret.Name)
 	if _, err := kc.Apply(ctx, manifest); err != nil {
 		st.Fail("")

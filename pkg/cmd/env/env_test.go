@@ -190,6 +190,7 @@ func TestApplySendsSecretOnStdinOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := runtest.New(t)
+	stubRunningImage(f, "cupaas/app:0123456789ab")
 	f.Stub("kubectl", "--context", "minikube", "apply", "--server-side", "--force-conflicts", "--field-manager=cupaas", "-f", "-").Stdout("secret/app-env serverside-applied\n")
 	f.StubPattern(`^kubectl --context minikube -n app patch deployment/app --type merge --field-manager=cupaas-env -p .*cupaas.dev/config-hash.*[0-9a-f]{16}`)
 	f.Stub("kubectl", "--context", "minikube", "-n", "app", "rollout", "status", "deployment/app", "--timeout", "5m0s")
@@ -199,6 +200,7 @@ func TestApplySendsSecretOnStdinOnly(t *testing.T) {
 	}
 	calls := f.Calls()
 	want := base64.StdEncoding.EncodeToString([]byte("very-secret-value\n"))
+	calls = calls[1:] // the check of the running image
 	if !strings.Contains(calls[0].StdinData, "TOKEN: "+want) || strings.Contains(calls[0].StdinData, "kind: Deployment") || strings.Count(calls[0].StdinData, "kind: ") != 1 {
 		t.Fatalf("stdin of apply, want the Secret only:\n%s", calls[0].StdinData)
 	}
@@ -238,6 +240,7 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ".cupaas.env"), []byte("TOKEN=new\n"), 0o600)
 
 	f := runtest.New(t)
+	stubRunningImage(f, "cupaas/app:0123456789ab")
 	f.StubPattern(`apply --server-side`)
 	f.Stub(kubectl.Client{Context: "minikube"}.Argv(kubectl.PatchPodAnnotationArgs("app", "deployment/app", render.AnnotationConfigHash, hash)...)...)
 	f.StubPattern(`rollout status deployment/app`)
@@ -245,7 +248,7 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := f.Calls()[0].StdinData
+	in := f.Calls()[1].StdinData
 	if strings.Contains(in, "REDIS_URL") || !strings.Contains(in, "OTHER:") {
 		t.Fatalf("the Secret has undeployed settings, or lacks the new one:\n%s", in)
 	}
@@ -268,6 +271,8 @@ func TestApplyOutcomes(t *testing.T) {
 		wantCode int    // -1: no error
 		wantErr  string // in the error
 		wantOut  string // in stderr
+		// noImageCheck: the stubs answer the check of the running image.
+		noImageCheck bool
 	}{
 		{
 			name: "unreachable: stored, warned, exit 0",
@@ -297,11 +302,39 @@ func TestApplyOutcomes(t *testing.T) {
 			wantErr:  "the change is stored and the Secret is updated, but the new pods do not start (the old ones keep running): deployment/app did not become ready in 5m0s\nLast lines of its output:\n  error: deployment \"app\" exceeded its progress deadline",
 		},
 		{
-			name:     "--no-apply calls nothing",
-			stubs:    func(f *runtest.Fake) {},
-			args:     []string{"--no-apply"},
-			wantCode: -1,
-			wantOut:  "Stored; it applies on the next `cupaas deploy`",
+			name:         "--no-apply calls nothing",
+			stubs:        func(f *runtest.Fake) {},
+			args:         []string{"--no-apply"},
+			wantCode:     -1,
+			wantOut:      "Stored; it applies on the next `cupaas deploy`",
+			noImageCheck: true,
+		},
+		{
+			name: "a deploy failed since: stored, warned, exit 0, nothing applied",
+			stubs: func(f *runtest.Fake) {
+				stubRunningImage(f, "cupaas/app:ffffffffffff")
+			},
+			wantCode:     -1,
+			wantOut:      "! the cluster runs cupaas/app:ffffffffffff, not cupaas/app:0123456789ab of the last successful deploy (a deploy failed since, or the Deployment was changed by hand): the change is stored in .cupaas.env and applies on the next `cupaas deploy`",
+			noImageCheck: true,
+		},
+		{
+			name: "the Deployment is gone: stored, warned, exit 0",
+			stubs: func(f *runtest.Fake) {
+				f.StubPattern(`get deployment/app`).Stderr(`Error from server (NotFound): deployments.apps "app" not found` + "\n").Exit(1)
+			},
+			wantCode:     -1,
+			wantOut:      "! the app's Deployment is not in the cluster (context minikube) any more: the change is stored in .cupaas.env and applies on the next `cupaas deploy`",
+			noImageCheck: true,
+		},
+		{
+			name: "unreachable at the first call: stored, warned, exit 0",
+			stubs: func(f *runtest.Fake) {
+				f.StubPattern(`get deployment/app`).Stderr("The connection to the server 192.0.2.2:8443 was refused - did you specify the right host or port?\n").Exit(1)
+			},
+			wantCode:     -1,
+			wantOut:      "! cluster not reachable (context minikube)",
+			noImageCheck: true,
 		},
 		{
 			name: "--timeout reaches the rollout",
@@ -318,10 +351,13 @@ func TestApplyOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := app(t)
-			if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab"}); err != nil {
+			if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab", Image: "cupaas/app:0123456789ab"}); err != nil {
 				t.Fatal(err)
 			}
 			f := runtest.New(t)
+			if !tt.noImageCheck {
+				stubRunningImage(f, "cupaas/app:0123456789ab")
+			}
 			tt.stubs(f)
 			stdout, stderr, err := runEnv(t, dir, f, secret, append([]string{"set", "TOKEN=-"}, tt.args...)...)
 			if tt.wantCode < 0 {
@@ -546,6 +582,7 @@ func TestApplyUsesTheClusterCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := runtest.New(t)
+	stubRunningImage(f, "cupaas/app:0123456789ab")
 	pw := base64.StdEncoding.EncodeToString([]byte("cluster-pw"))
 	f.StubPattern(`^kubectl --context minikube -n app get secrets -l \S+ -o json$`).Stdout(`{"items":[{"metadata":{"name":"app-redis"},"data":{"REDIS_PASSWORD":"` + pw + `"}}]}`)
 	f.StubPattern(`apply --server-side`)
@@ -581,6 +618,7 @@ func TestApplyWithAnOldStateWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := runtest.New(t)
+	stubRunningImage(f, "cupaas/app:0123456789ab")
 	f.StubPattern(`apply --server-side`)
 	f.StubPattern(`patch deployment/app`)
 	f.StubPattern(`rollout status deployment/app`)
@@ -591,4 +629,9 @@ func TestApplyWithAnOldStateWarns(t *testing.T) {
 	if !strings.Contains(stderr, "does not record the deployed .cupaas.yml (an older cupaas wrote it): applying with the current one") {
 		t.Fatalf("stderr:\n%s", stderr)
 	}
+}
+
+// stubRunningImage answers env apply's check of the image the cluster runs.
+func stubRunningImage(f *runtest.Fake, image string) {
+	f.StubPattern(`^kubectl --context minikube -n app get deployment/app -o `).Stdout(image)
 }
