@@ -199,7 +199,16 @@ func (p *pipeline) runSteps(ctx context.Context) error {
 		st := p.progress.Start(s.name)
 		p.step = st
 		started := p.opts.Now()
+		planned := len(p.dryRun)
 		res, err := s.run(p, ctx)
+		if err == nil && len(p.dryRun) > planned {
+			// A dry run lists the step's commands instead of running
+			// them: its line must not read as done.
+			if res.detail != "" {
+				res.detail += "; "
+			}
+			res.detail += "dry run: commands listed, not run"
+		}
 		sr := StepReport{Name: s.name, Seconds: round(p.opts.Now().Sub(started)), Cached: res.cached, Detail: res.detail}
 		if err != nil {
 			sr.Failed = true

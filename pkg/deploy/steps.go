@@ -173,6 +173,9 @@ func (p *pipeline) source(ctx context.Context) (result, error) {
 		detail += ", no commit yet"
 	default:
 		detail += ", commit " + b.Git.Short
+		if b.Git.Dirty {
+			detail += "-dirty"
+		}
 	}
 	if b.Git.Dirty {
 		p.step.Warn("uncommitted changes: deploying the working tree as it is (" + b.Git.Short + "-dirty)")

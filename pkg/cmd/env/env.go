@@ -73,6 +73,21 @@ rebuilding the image; --no-apply only stores.`,
   $ cupaas env list
   $ cupaas env get API_KEY
   $ cupaas env unset DEBUG`,
+		// `cupaas env frob` is a mistake (exit 2), not a request for help.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+			if c.SuggestionsMinimumDistance <= 0 {
+				c.SuggestionsMinimumDistance = 2
+			}
+			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, ", "))
+			}
+			return cmdutil.FlagErrorf("%s\nSee '%s --help'.", msg, c.CommandPath())
+		},
 	}
 	writeFlags := func(c *cobra.Command) {
 		c.Flags().BoolVar(&opts.NoApply, "no-apply", false, "only store the change; it applies on the next deploy")

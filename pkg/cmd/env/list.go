@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -121,6 +122,12 @@ func listing(f *envfile.File, c *config.Config, reveal bool) Listing {
 	return l
 }
 
+// oneLine shows a multi-line value (a certificate) on its line of the
+// table, with its line breaks and tabs as \n, \r and \t.
+func oneLine(v string) string {
+	return strings.NewReplacer("\\", "\\\\", "\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(v)
+}
+
 func printListing(opts *Options, l Listing) {
 	st := opts.IO.Styles()
 	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
@@ -129,12 +136,12 @@ func printListing(opts *Options, l Listing) {
 		fmt.Fprintln(w, "  none: add one with `cupaas env set KEY=VALUE`")
 	}
 	for _, e := range l.Secrets {
-		fmt.Fprintf(w, "  %s\t%s\n", e.Key, e.Value)
+		fmt.Fprintf(w, "  %s\t%s\n", e.Key, oneLine(e.Value))
 	}
 	if len(l.Settings) > 0 {
 		fmt.Fprintln(w, st.Bold.Render("Settings")+" (env: in .cupaas.yml)")
 		for _, e := range l.Settings {
-			fmt.Fprintf(w, "  %s\t%s\n", e.Key, e.Value)
+			fmt.Fprintf(w, "  %s\t%s\n", e.Key, oneLine(e.Value))
 		}
 	}
 	if len(l.Injected) > 0 {
