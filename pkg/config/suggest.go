@@ -30,6 +30,9 @@ func suggest(word string, candidates []string) string {
 	return best
 }
 
+// SuggestService returns the service spelling closest to name, or "".
+func SuggestService(name string) string { return suggest(name, serviceSpellings()) }
+
 // didYouMean formats a suggestion as a message suffix.
 func didYouMean(word string, candidates []string) string {
 	if s := suggest(word, candidates); s != "" {

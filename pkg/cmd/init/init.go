@@ -287,6 +287,18 @@ func applyFlags(opts *Options, a *Answers, d *[]DetectedValue) {
 // complete checks that the answers are enough for a config, and says which
 // flag to pass when they are not.
 func complete(a *Answers) error {
+	// A flag mistake is reported as one, not as a line of a file that was
+	// never written.
+	for _, s := range a.Services {
+		name, _, _ := strings.Cut(strings.TrimSpace(s), ":")
+		if _, ok := config.LookupService(name); !ok {
+			msg := fmt.Sprintf("--service %s: unknown service", s)
+			if sug := config.SuggestService(name); sug != "" {
+				msg += "; did you mean " + sug + "?"
+			}
+			return cmdutil.FlagErrorf("%s (known: %s)", msg, strings.Join(config.ServiceNames(), ", "))
+		}
+	}
 	if a.Runtime == "" && a.Dockerfile == "" {
 		return cmdutil.FlagErrorf("could not detect the project's language (no requirements.txt, pyproject.toml, package.json, go.mod or Dockerfile); pass --runtime, e.g. --runtime python:3.11")
 	}
