@@ -160,7 +160,8 @@ func TestPythonWithoutEntrypoint(t *testing.T) {
 func TestBadFlagValueIsRefusedWithoutWriting(t *testing.T) {
 	dir := project(t, flaskRedis)
 	_, err := runInit(t, &Options{Dir: dir, Yes: true, Services: []string{"reddis"}})
-	if err == nil || !strings.Contains(err.Error(), `unknown service "reddis"; did you mean redis?`) {
+	var fe *cmdutil.FlagError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), `--service reddis: unknown service; did you mean redis?`) {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".cupaas.yml")); !os.IsNotExist(err) {
