@@ -349,14 +349,17 @@ type RolloutOptions struct {
 	Timeout    time.Duration
 	// PollInterval is how often the pods are inspected; 0 means 2 s.
 	PollInterval time.Duration
+	// SettleDelay is the wait after the rollout (see settle); 0 means 2 s.
+	SettleDelay time.Duration
 }
 
 // WaitRollout waits for the app's Deployment to roll out the way the Roll
 // out step of a deploy does: a pod of this rollout in a state that will not
 // heal ends the wait at once with a *StepError that names the cause and
-// holds the log and events.
+// holds the log and events. After the rollout it waits for the Service to
+// drop the replaced pods, as deploy does.
 func WaitRollout(ctx context.Context, o RolloutOptions) error {
-	opts := Options{Runner: o.Runner, Context: o.Context, Timeout: o.Timeout, PollInterval: o.PollInterval}
+	opts := Options{Runner: o.Runner, Context: o.Context, Timeout: o.Timeout, PollInterval: o.PollInterval, SettleDelay: o.SettleDelay}
 	opts.defaults()
 	p := &pipeline{
 		opts: opts,
@@ -365,5 +368,23 @@ func WaitRollout(ctx context.Context, o RolloutOptions) error {
 	}
 	p.rolloutStart = opts.Now()
 	d := o.Deployment
-	return p.waitFor(ctx, newTarget("deployment/"+d.Name, render.ComponentApp, true, d.Spec.Template))
+	if err := p.waitFor(ctx, newTarget("deployment/"+d.Name, render.ComponentApp, true, d.Spec.Template)); err != nil {
+		return err
+	}
+	return settle(ctx, opts.SettleDelay)
+}
+
+// settle gives the Service time to drop replaced pods: they leave its
+// endpoints as soon as they start terminating, and kube-proxy applies such
+// changes at most once a second. Without it the URL may still answer with
+// the old version right after the command. Waiting for the old pods to be
+// gone would take their whole grace period (30 s for an app that ignores
+// SIGTERM).
+func settle(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -238,7 +237,7 @@ func changed(override, current map[string]credentials.Service) bool {
 // secretsListArgs list the app's Secrets, with their values (so the
 // command is Sensitive).
 func secretsListArgs(app string) []string {
-	return []string{"-n", app, "get", "secrets", "-l", render.LabelInstance + "=" + app + "," + render.LabelManagedBy + "=" + render.ManagedBy, "-o", "json"}
+	return []string{"-n", app, "get", "secrets", "-l", selector(app, ""), "-o", "json"}
 }
 
 // ClusterCredentials reads the credentials of the app's services from the
@@ -282,8 +281,10 @@ func clusterCredentials(out []byte, c *config.Config) (map[string]credentials.Se
 }
 
 // selector selects the app's objects, or one component's.
-func (p *pipeline) selector(component string) string {
-	sel := render.LabelInstance + "=" + p.cfg.Name + "," + render.LabelManagedBy + "=" + render.ManagedBy
+func (p *pipeline) selector(component string) string { return selector(p.cfg.Name, component) }
+
+func selector(app, component string) string {
+	sel := render.LabelInstance + "=" + app + "," + render.LabelManagedBy + "=" + render.ManagedBy
 	if component != "" {
 		sel += "," + render.LabelComponent + "=" + component
 	}
@@ -340,18 +341,17 @@ func (p *pipeline) build(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{detail: reason}, err
 	}
-	if tr.err != nil {
-		// docker built without reading the whole context: what it built is
-		// not what the tag names.
+	// An image whose content is not what its tag names must not stay
+	// under that tag, or a later deploy would take it as cached.
+	discard := func(err error) (result, error) {
 		p.runCmd(context.WithoutCancel(ctx), run.Cmd{Argv: []string{"docker", "image", "rm", p.b.Image}})
-		return result{detail: reason}, &StepError{Err: fmt.Errorf("docker stopped reading the build context before its end (%v); run `cupaas deploy --rebuild`", tr.err)}
+		return result{detail: reason}, &StepError{Err: err}
 	}
-	if !strings.HasPrefix(tr.hash, p.b.Tag) {
-		// A file was saved between the Source step and the build: the
-		// image holds other content than its tag names. It must not stay
-		// under that tag, or a later deploy would take it as cached.
-		p.runCmd(context.WithoutCancel(ctx), run.Cmd{Argv: []string{"docker", "image", "rm", p.b.Image}})
-		return result{detail: reason}, &StepError{Err: fmt.Errorf("files of the app changed while the image was built, so the image does not match its tag %s; run `cupaas deploy` again", p.b.Tag)}
+	switch {
+	case tr.err != nil: // docker built without reading the whole context
+		return discard(fmt.Errorf("docker stopped reading the build context before its end (%v); run `cupaas deploy --rebuild`", tr.err))
+	case !strings.HasPrefix(tr.hash, p.b.Tag): // a file was saved since the Source step
+		return discard(fmt.Errorf("files of the app changed while the image was built, so the image does not match its tag %s; run `cupaas deploy` again", p.b.Tag))
 	}
 	return result{detail: reason}, nil
 }
@@ -598,14 +598,8 @@ func (p *pipeline) rollout(ctx context.Context) (result, error) {
 	detail := fmt.Sprintf("%d workload(s) ready", len(targets))
 	if p.replacedPods(targets) {
 		detail += ", old pods replaced"
-		// The old pods leave the Service's endpoints as soon as they start
-		// terminating, and kube-proxy applies that at most once a second:
-		// without this wait the URL may still answer with the old version
-		// right after the deploy.
-		select {
-		case <-ctx.Done():
-			return result{}, ctx.Err()
-		case <-time.After(p.opts.SettleDelay):
+		if err := settle(ctx, p.opts.SettleDelay); err != nil {
+			return result{}, err
 		}
 	}
 	return result{detail: detail}, nil

@@ -46,7 +46,6 @@ const (
 	appServicePort  = 80
 	dataVolumeName  = "data"
 	dataVolumeSize  = "1Gi"
-	appContainer    = AppContainer
 	revisionHistory = 3
 )
 
@@ -327,7 +326,7 @@ func deployment(in Input, hash string) (*appsv1.Deployment, error) {
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
 					Containers: []corev1.Container{{
-						Name:  appContainer,
+						Name:  AppContainer,
 						Image: in.Image,
 						// The image is loaded into the local cluster, never pulled.
 						ImagePullPolicy: corev1.PullNever,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -88,7 +87,7 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 	case err != nil:
 		return failure(err, "the change is stored in "+envfile.Name+" but was not applied")
 	case last.Image != "" && strings.TrimSpace(string(out)) != last.Image:
-		progress.Warnf("the cluster runs %s, not %s of the last successful deploy (a deploy failed since, or the Deployment was changed by hand): the change is stored in %s and applies on the next `cupaas deploy`", strings.TrimSpace(string(out)), last.Image, envfile.Name)
+		progress.Warnf("the cluster runs %s, not %s of the last successful deploy (a deploy failed since, or the Deployment was changed by hand): the change is stored in %s and applies on the next `cupaas deploy`", bytes.TrimSpace(out), last.Image, envfile.Name)
 		return nil
 	}
 	// The services' passwords the cluster holds win, as in deploy: a lost
@@ -152,7 +151,6 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 		}
 		return failure(err, "the Secret is updated, but the pods did not roll; run `cupaas deploy` to see why")
 	}
-	settle(ctx)
 	st.Done("")
 	// The pods now run with this config hash: the next deploy of the same
 	// config replaces nothing.
@@ -161,17 +159,6 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 		progress.Warnf("%v", err)
 	}
 	return nil
-}
-
-// settle gives the Service time to drop the old pods: they leave its
-// endpoints as soon as they start terminating, and kube-proxy applies such
-// changes at most once a second. Waiting for the old pods to be gone would
-// take their whole grace period (30 s for an app that ignores SIGTERM).
-func settle(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(2 * time.Second):
-	}
 }
 
 // pick returns the app's env Secret and its Deployment.
