@@ -13,10 +13,12 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
 	"github.com/cupaas/cupaas/pkg/buildctx"
+	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/credentials"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/gitsource"
+	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/render"
 )
 
@@ -34,11 +36,15 @@ type Options struct {
 	// CredentialOverride are service credentials read from the running
 	// cluster; they replace the stored ones.
 	CredentialOverride map[string]credentials.Service
-	// SecretsFile is the app's secrets file; "" means <dir>/.cupaas.env.
-	SecretsFile string
 	// Config, when set, is used instead of loading .cupaas.yml (such as the
 	// config of the last deploy).
 	Config *config.Config
+	// Cluster names the image and picks its pull policy; nil means the
+	// default context's.
+	Cluster cluster.Cluster
+	// Home holds the app's secrets and credentials; the zero value means
+	// the home of the app in dir.
+	Home home.Home
 }
 
 // Bundle is a prepared app: what render prints and deploy applies.
@@ -52,7 +58,8 @@ type Bundle struct {
 	DockerfilePath string
 	// OwnDockerfile is true when the config names the app's own Dockerfile.
 	OwnDockerfile bool
-	// Tag is the image tag, and Image the full reference cupaas/<name>:<tag>.
+	// Tag is the image tag, and Image the full reference the cluster gives
+	// it, such as cupaas/<name>:<tag>.
 	Tag, Image string
 	// Git describes the source's git state.
 	Git gitsource.Info
@@ -64,9 +71,16 @@ type Bundle struct {
 	Secrets map[string]string
 }
 
-// Prepare loads the app in dir and renders it. It writes nothing but the
-// service credentials, which must be kept from the first render on.
+// Prepare loads the app whose source is in dir and renders it. It writes
+// nothing but the service credentials, which must be kept from the first
+// render on.
 func Prepare(dir string, opts Options) (*Bundle, error) {
+	if opts.Cluster == nil {
+		opts.Cluster = cluster.For("")
+	}
+	if opts.Home == (home.Home{}) {
+		opts.Home = home.Of(dir)
+	}
 	c := opts.Config
 	var err error
 	if c == nil {
@@ -97,24 +111,17 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 			return nil, err
 		}
 	}
-	if b.Image, err = render.ImageName(c.Name, b.Tag); err != nil {
+	if b.Image, err = opts.Cluster.Image(c.Name, b.Tag); err != nil {
 		return nil, err
 	}
 	if b.Git, err = gitsource.Read(dir); err != nil {
 		return nil, err
 	}
 
-	names := make([]string, len(c.Services))
-	for i, s := range c.Services {
-		names[i] = s.Name
-	}
-	if b.Credentials, err = credentials.Ensure(dir, names, opts.CredentialOverride); err != nil {
+	if b.Credentials, err = opts.Home.Credentials(c.ServiceNames(), opts.CredentialOverride); err != nil {
 		return nil, err
 	}
-	secretsFile := opts.SecretsFile
-	if secretsFile == "" {
-		secretsFile = filepath.Join(dir, envfile.Name)
-	}
+	secretsFile := opts.Home.EnvFile()
 	env, err := envfile.Load(secretsFile) // a missing file holds no secrets
 	if err != nil {
 		return nil, err
@@ -124,6 +131,7 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 	b.Objects, err = render.Manifests(render.Input{
 		Config:      c,
 		Image:       b.Image,
+		PullPolicy:  opts.Cluster.PullPolicy(),
 		Commit:      b.Git.Revision(),
 		Credentials: b.Credentials,
 		Secrets:     b.Secrets,

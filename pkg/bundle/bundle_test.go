@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"github.com/cupaas/cupaas/pkg/home"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,7 @@ func TestPrepare(t *testing.T) {
 	if len(b.Credentials) != 1 || b.Credentials["mongodb"].Password == "" {
 		t.Errorf("credentials = %v", b.Credentials)
 	}
-	stored, err := credentials.Load(dir)
+	stored, err := home.Of(dir).StoredCredentials()
 	if err != nil || stored["mongodb"] != b.Credentials["mongodb"] {
 		t.Errorf("credentials not stored: %v, %v", stored, err)
 	}
@@ -104,7 +105,7 @@ func TestPrepareTag(t *testing.T) {
 		}, true},
 		{"secrets file", func(t *testing.T, dir string) { write(t, dir, envfile.Name, "API_KEY=abc\n") }, true},
 		{"credentials", func(t *testing.T, dir string) {
-			if _, err := credentials.Ensure(dir, []string{"redis"}, nil); err != nil {
+			if _, err := home.Of(dir).Credentials([]string{"redis"}, nil); err != nil {
 				t.Fatal(err)
 			}
 		}, true},
@@ -161,9 +162,10 @@ func TestPrepareSecretsAndOverride(t *testing.T) {
 	}
 
 	// Another secrets file.
-	other := filepath.Join(t.TempDir(), "prod.env")
-	write(t, filepath.Dir(other), "prod.env", "API_KEY=other\n")
-	b = prepare(t, dir, Options{SecretsFile: other})
+	otherDir := t.TempDir()
+	other := filepath.Join(otherDir, ".cupaas.env")
+	write(t, otherDir, ".cupaas.env", "API_KEY=other\n")
+	b = prepare(t, dir, Options{Home: home.Home{AppDir: otherDir, Dir: filepath.Join(dir, ".cupaas")}})
 	if got := string(secret(b, "tasks-env").Data["API_KEY"]); got != "other" {
 		t.Errorf("API_KEY from %s = %q", other, got)
 	}

@@ -28,14 +28,6 @@ import (
 	"github.com/cupaas/cupaas/pkg/settings"
 )
 
-// Exit codes.
-const (
-	ExitOK          = 0
-	ExitFailure     = 1
-	ExitUsage       = 2
-	ExitInterrupted = 130
-)
-
 // Main runs cupaas with the process's arguments and returns the exit code.
 func Main() int {
 	ios := iostreams.System()
@@ -74,6 +66,15 @@ and prints the URL.`,
 		Version:       versionString(info),
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// `cupaas frob` is a mistake (exit 2), said by the command itself
+		// rather than by matching cobra's message.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return cmdutil.UnknownCommand(cmd, args[0])
+		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if chdir != "" {
 				if err := os.Chdir(chdir); err != nil {
@@ -119,48 +120,59 @@ func versionString(i build.Info) string {
 	return s
 }
 
-// PrintError prints err once on stderr and returns the exit code for it:
-// 0 for nil, 2 for usage and config errors, 130 when interrupted, else 1.
+// PrintError is the one place that prints a failure, once, on stderr. It
+// returns the exit code, chosen by the error's type (cmdutil.ExitCode).
+// A config problem is shown with its file, line and column; an error with
+// a Headline shows that; an error with Lines (a failed command's output and
+// command line, a diagnosis) shows them under it.
 func PrintError(ios *iostreams.IOStreams, err error, interrupted bool) int {
+	code := cmdutil.ExitCode(err, interrupted)
 	if err == nil {
-		return ExitOK
+		return code
 	}
-	w := ios.ErrOut
-	st := ios.ErrStyles()
 	var (
+		reported *cmdutil.ReportedError
 		cfgErr   *config.Error
-		exitErr  *cmdutil.ExitError
 		notFound *config.NotFoundError
-		flagErr  *cmdutil.FlagError
-		usageErr *cmdutil.UsageError
 	)
+	w := ios.ErrOut
+	failure := ios.ErrStyles().Failure.Render("Error:")
 	switch {
+	case errors.As(err, &reported):
+		return code
 	case errors.As(err, &cfgErr):
 		PrintConfigError(ios, cfgErr)
-		return ExitUsage
-	case errors.As(err, &exitErr):
-		if exitErr.Err != nil && !errors.Is(exitErr.Err, cmdutil.ErrSilent) {
-			fmt.Fprintf(w, "%s %s\n", st.Failure.Render("Error:"), exitErr.Err)
+		return code
+	case code == cmdutil.ExitInterrupted:
+		msg := "interrupted"
+		var h headliner
+		if errors.As(err, &h) {
+			msg = h.Headline()
 		}
-		return exitErr.Code
-	case errors.Is(err, cmdutil.ErrSilent):
-		if interrupted {
-			return ExitInterrupted
+		fmt.Fprintf(w, "%s %s\n", failure, msg)
+		return code
+	case errors.As(err, &notFound):
+		// A user mistake says itself, whichever step found it.
+		err = notFound
+	}
+	msg := err.Error()
+	var h headliner
+	if errors.As(err, &h) {
+		msg = h.Headline()
+	}
+	fmt.Fprintf(w, "%s %s\n", failure, msg)
+	var l interface{ Lines() []string }
+	if errors.As(err, &l) {
+		for _, line := range l.Lines() {
+			fmt.Fprintln(w, line)
 		}
-		return ExitFailure
-	case interrupted || errors.Is(err, context.Canceled):
-		fmt.Fprintf(w, "%s interrupted\n", st.Failure.Render("Error:"))
-		return ExitInterrupted
 	}
-	fmt.Fprintf(w, "%s %s\n", st.Failure.Render("Error:"), err)
-	switch {
-	case errors.As(err, &notFound), errors.As(err, &flagErr), errors.As(err, &usageErr):
-		return ExitUsage
-	case strings.HasPrefix(err.Error(), "unknown command "), strings.HasPrefix(err.Error(), "unknown flag"):
-		return ExitUsage
-	}
-	return ExitFailure
+	return code
 }
+
+// headliner is an error whose one-line summary is not its Error(), such
+// as a failed deploy step ("Build image failed: ...").
+type headliner interface{ Headline() string }
 
 // PrintConfigError prints every problem of a config file, with the source
 // line and a caret under it when stderr is a terminal.

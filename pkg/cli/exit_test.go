@@ -28,9 +28,8 @@ func TestPrintErrorExitCodes(t *testing.T) {
 		{"not found", &config.NotFoundError{Dir: "."}, false, 2, "Error: no .cupaas.yml in the current directory"},
 		{"interrupted", fmt.Errorf("x: %w", context.Canceled), false, 130, "Error: interrupted\n"},
 		{"interrupted by signal", errors.New("killed"), true, 130, "Error: interrupted\n"},
-		{"exit error", &cmdutil.ExitError{Code: 7, Err: errors.New("seven")}, false, 7, "Error: seven\n"},
-		{"silent", cmdutil.ErrSilent, false, 1, ""},
-		{"unknown command", errors.New(`unknown command "x" for "cupaas"`), false, 2, "Error: unknown command"},
+		{"reported in --json", &cmdutil.ReportedError{Err: cfgErr}, false, 2, ""},
+		{"reported failure", &cmdutil.ReportedError{Err: errors.New("boom")}, false, 1, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ios, _, out, errOut := iostreams.Test()

@@ -1,8 +1,11 @@
 package cmdutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/cupaas/cupaas/pkg/config"
 )
 
 // FlagError is a usage mistake: a bad flag, a wrong number of arguments.
@@ -17,28 +20,46 @@ func FlagErrorf(format string, args ...any) error {
 	return &FlagError{Err: fmt.Errorf(format, args...)}
 }
 
-// ExitError ends the command with Code after the command has printed its
-// own report. Err, when set, is printed as the error.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit status %d", e.Code)
-	}
-	return e.Err.Error()
-}
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ErrSilent ends a command with exit code 1 after it has reported the
-// failure itself.
-var ErrSilent = errors.New("silent error")
-
 // UsageError marks an error as a user mistake (exit code 2) while keeping
 // its message.
 type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
+
+// ReportedError is a failure the command has already reported in its
+// machine-readable output (--json): the error printer prints nothing and
+// picks the exit code from Err.
+type ReportedError struct{ Err error }
+
+func (e *ReportedError) Error() string { return e.Err.Error() }
+func (e *ReportedError) Unwrap() error { return e.Err }
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+)
+
+// ExitCode is the exit code for err, by its type: 0 for nil, 130 when
+// interrupted, 2 for a user mistake (a flag, an argument, a config
+// problem), else 1.
+func ExitCode(err error, interrupted bool) int {
+	var (
+		cfgErr   *config.Error
+		notFound *config.NotFoundError
+		flagErr  *FlagError
+		usageErr *UsageError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case interrupted || errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.As(err, &cfgErr), errors.As(err, &notFound), errors.As(err, &flagErr), errors.As(err, &usageErr):
+		return ExitUsage
+	}
+	return ExitFailure
+}

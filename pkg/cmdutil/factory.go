@@ -5,6 +5,7 @@ package cmdutil
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,7 +53,15 @@ func MinimumArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// Wrap adds context to an error.
-func Wrap(err error, format string, args ...any) error {
-	return fmt.Errorf(format+": %w", append(args, err)...)
+// UnknownCommand is the usage error for `cmd name` when cmd has no
+// subcommand name, with suggestions.
+func UnknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, ", "))
+	}
+	return FlagErrorf("%s\nSee '%s --help'.", msg, cmd.CommandPath())
 }

@@ -267,6 +267,15 @@ func serviceSpellings() []string {
 }
 
 // service returns the service named name, or nil.
+// ServiceNames are the names of the backing services, in config order.
+func (c *Config) ServiceNames() []string {
+	names := make([]string, len(c.Services))
+	for i, s := range c.Services {
+		names[i] = s.Name
+	}
+	return names
+}
+
 func (c *Config) service(name string) *Service {
 	for i := range c.Services {
 		if c.Services[i].Name == name {

@@ -1,5 +1,6 @@
 // Package credentials keeps the generated credentials of an app's backing
-// services (database users and passwords) in <app dir>/.cupaas/credentials.json.
+// services (database users and passwords) in credentials.json in the app's
+// home (see pkg/home).
 //
 // The credentials must stay the same across renders and redeploys: a
 // database initialises its users once, on its first start, so new
@@ -25,11 +26,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/atomicfile"
 )
 
-// Dir is the directory, inside the app's directory, that holds cupaas's
-// local state. It never belongs to the image's build context.
-const Dir = ".cupaas"
-
-// FileName is the name of the credentials file in Dir.
+// FileName is the name of the credentials file in the app's home.
 const FileName = "credentials.json"
 
 // DefaultUsername is the user name generated for every service.
@@ -56,10 +53,10 @@ type file struct {
 	Services map[string]Service `json:"services"`
 }
 
-// Path returns the path of the credentials file of the app in dir.
-func Path(dir string) string { return filepath.Join(dir, Dir, FileName) }
+// Path returns the path of the credentials file in dir, the app's home.
+func Path(dir string) string { return filepath.Join(dir, FileName) }
 
-// Load returns the stored credentials of the app in dir, by service name;
+// Load returns the stored credentials in dir, the app's home, by service name;
 // an empty map when there are none yet. A file that cannot be read as
 // credentials is an error: cupaas never replaces it silently.
 func Load(dir string) (map[string]Service, error) {
@@ -103,7 +100,7 @@ func parse(path string, data []byte) (map[string]Service, error) {
 	return out, nil
 }
 
-// Ensure returns the credentials of services for the app in dir. Stored
+// Ensure returns the credentials of services kept in dir, the app's home. Stored
 // credentials are kept; override (credentials read from the running
 // cluster) replaces them; services that have none get new ones. The file is
 // written only when something changed, under a lock so that two cupaas
@@ -119,11 +116,10 @@ func Ensure(dir string, services []string, override map[string]Service) (map[str
 			return nil, fmt.Errorf("internal error: override for service %s has no password", name)
 		}
 	}
-	state := filepath.Join(dir, Dir)
-	if err := ensureDir(state); err != nil {
+	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
-	lock := flock.New(filepath.Join(state, FileName+".lock"), flock.SetPermissions(0o600))
+	lock := flock.New(filepath.Join(dir, FileName+".lock"), flock.SetPermissions(0o600))
 	if err := lock.Lock(); err != nil {
 		return nil, fmt.Errorf("cannot lock %s: %w", lock.Path(), err)
 	}

@@ -11,7 +11,7 @@ import (
 var passwordRe = regexp.MustCompile(`^[A-Za-z0-9]{24}$`)
 
 func TestEnsureGeneratesAndKeeps(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), ".cupaas")
 	first, err := Ensure(dir, []string{"mongodb", "redis"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestEnsureGeneratesAndKeeps(t *testing.T) {
 }
 
 func TestEnsurePermissions(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), ".cupaas")
 	if _, err := Ensure(dir, []string{"mysql"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +74,14 @@ func TestEnsurePermissions(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("file mode = %v, want 0600", st.Mode().Perm())
 	}
-	dst, err := os.Stat(filepath.Join(dir, Dir))
+	dst, err := os.Stat(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if dst.Mode().Perm() != 0o700 {
 		t.Errorf("dir mode = %v, want 0700", dst.Mode().Perm())
 	}
-	ignore, err := os.ReadFile(filepath.Join(dir, Dir, ".gitignore"))
+	ignore, err := os.ReadFile(filepath.Join(dir, ".gitignore"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestEnsurePermissions(t *testing.T) {
 }
 
 func TestEnsureWritesOnlyOnChange(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), ".cupaas")
 	if _, err := Ensure(dir, []string{"redis"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestEnsureWritesOnlyOnChange(t *testing.T) {
 }
 
 func TestEnsureOverrideWins(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), ".cupaas")
 	if _, err := Ensure(dir, []string{"postgresql", "redis"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +153,8 @@ func TestLoadCorrupt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.MkdirAll(filepath.Join(dir, Dir), 0o700); err != nil {
+			dir := filepath.Join(t.TempDir(), ".cupaas")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.WriteFile(Path(dir), []byte(tt.content), 0o600); err != nil {
@@ -183,7 +183,7 @@ func TestLoadCorrupt(t *testing.T) {
 }
 
 func TestEnsureConcurrent(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), ".cupaas")
 	const n = 8
 	results := make(chan map[string]Service, n)
 	errs := make(chan error, n)
@@ -209,7 +209,7 @@ func TestEnsureConcurrent(t *testing.T) {
 }
 
 func TestLoadMissing(t *testing.T) {
-	got, err := Load(t.TempDir())
+	got, err := Load(filepath.Join(t.TempDir(), ".cupaas"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestLoadMissing(t *testing.T) {
 }
 
 func TestEnsureNothingToDo(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), ".cupaas")
 	got, err := Ensure(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -227,8 +227,8 @@ func TestEnsureNothingToDo(t *testing.T) {
 	if len(got) != 0 {
 		t.Errorf("got %v", got)
 	}
-	if _, err := os.Stat(filepath.Join(dir, Dir)); !os.IsNotExist(err) {
-		t.Errorf("an app without services got a %s directory (err %v)", Dir, err)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("an app without services got a %s directory (err %v)", dir, err)
 	}
 }
 

@@ -7,14 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/cupaas/cupaas/pkg/app"
 	"github.com/cupaas/cupaas/pkg/bundle"
+	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/lock"
@@ -22,8 +23,9 @@ import (
 	"github.com/cupaas/cupaas/pkg/state"
 )
 
-// BuildDir is where deploy writes the Dockerfile and kubernetes.yaml.
-const BuildDir = ".cupaas/build"
+// BuildDir is where deploy writes the Dockerfile and kubernetes.yaml,
+// relative to the app directory.
+const BuildDir = home.DirName + "/" + home.BuildDirName
 
 // Options are the inputs of a deploy.
 type Options struct {
@@ -91,37 +93,40 @@ type StepReport struct {
 	Failed  bool    `json:"failed,omitempty"`
 }
 
-// StepError is a failed step: the step's name, the cause, and what to show
-// the user (the tail of a command's output, a diagnosis).
+// StepError is a failed step: the step's name and the cause. Lines are
+// what explains it (a diagnosis, a failed command's output and argv).
 type StepError struct {
 	Step string
 	Err  error
-	// Details are lines printed under the failure.
-	Details []string
-	// Usage marks a user mistake (exit code 2), such as a config problem.
-	Usage bool
 }
 
 func (e *StepError) Error() string { return e.Step + ": " + e.Err.Error() }
 func (e *StepError) Unwrap() error { return e.Err }
 
-// pipeline is the state shared by the steps of one deploy.
-type pipeline struct {
-	opts     Options
-	progress *iostreams.Progress
-	kc       kubectl.Client
-	cfg      *config.Config
-	b        *bundle.Bundle
-	last     *state.State
-	report   *Report
-	step     *iostreams.Step // the running step, for -v output
-	url      string
-	tunnel   *Tunnel
-	lock     *lock.Lock
-	dryRun   []string
-	manifest string // path of kubernetes.yaml
-	// rolloutStart is when the Roll out step began.
-	rolloutStart time.Time
+// Headline is the one line the error printer shows.
+func (e *StepError) Headline() string {
+	if errors.Is(e.Err, context.Canceled) {
+		return fmt.Sprintf("interrupted during %q; run `cupaas deploy` again to go on (finished steps are skipped as cached)", e.Step)
+	}
+	return e.Step + " failed: " + e.Err.Error()
+}
+
+// Lines are the lines under the headline: those of the cause.
+func (e *StepError) Lines() []string {
+	if errors.Is(e.Err, context.Canceled) {
+		return nil
+	}
+	return Lines(e.Err)
+}
+
+// Lines are the lines that explain err: a diagnosis, or a failed
+// command's last output and command line.
+func Lines(err error) []string {
+	var l interface{ Lines() []string }
+	if errors.As(err, &l) {
+		return l.Lines()
+	}
+	return nil
 }
 
 func (o *Options) defaults() {
@@ -129,7 +134,7 @@ func (o *Options) defaults() {
 		o.Dir = "."
 	}
 	if o.Context == "" {
-		o.Context = "minikube"
+		o.Context = cluster.DefaultContext
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Minute
@@ -154,158 +159,98 @@ func (o *Options) defaults() {
 	}
 }
 
-// Run deploys the app. The report is returned even on failure. When
-// `minikube service` holds a tunnel open, the tunnel is returned running:
-// the caller keeps it (Tunnel.Wait) or stops it.
-func Run(ctx context.Context, opts Options) (*Report, *Tunnel, error) {
+// Run deploys the app. The report is returned even on failure. When the
+// URL needs a tunnel held open, the tunnel is returned running: the caller
+// keeps it (Tunnel.Wait) or stops it.
+func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 	opts.defaults()
-	p := &pipeline{
-		opts:     opts,
-		progress: opts.IO.NewProgress(opts.Quiet).WithClock(opts.Now),
-		kc:       kubectl.Client{Runner: opts.Runner, Context: opts.Context},
-		report:   &Report{Context: opts.Context, Steps: []StepReport{}},
-		manifest: filepath.Join(opts.Dir, filepath.FromSlash(BuildDir), bundle.ManifestsName),
-	}
+	d := newDriver(opts)
+	cl := cluster.For(opts.Context)
+	h := home.Of(opts.Dir)
+	var (
+		cfg    *config.Config
+		last   *state.State
+		b      *bundle.Bundle
+		a      *app.App
+		url    string
+		tunnel *cluster.Tunnel
+	)
 	start := opts.Now()
-	err := p.runSteps(ctx)
-	if p.lock != nil {
-		p.lock.Release()
+	err := d.run(ctx, []step{
+		{"Load .cupaas.yml", true, func(ctx context.Context, s stepIO) (result, error) {
+			var lk *lock.Lock
+			var err error
+			cfg, lk, last, err = load(ctx, s, h, opts.LockWait)
+			if lk != nil {
+				d.release = lk.Release
+			}
+			if err != nil {
+				return result{}, err
+			}
+			a = app.New(kubectl.Client{Runner: s.Runner, Context: cl.Context()}, cfg.Name, cl.Hints())
+			a.Quiet, a.Now = opts.Runner, opts.Now
+			d.report.Namespace = a.Namespace
+			return result{detail: cfg.Name}, nil
+		}},
+		{"Preflight", true, func(ctx context.Context, s stepIO) (result, error) {
+			return preflight(ctx, s, cl)
+		}},
+		{"Source", true, func(ctx context.Context, s stepIO) (res result, err error) {
+			b, res, err = source(ctx, s, h, cfg, cl)
+			if b != nil {
+				d.report.Image, d.report.Commit = b.Image, b.Git.Revision()
+			}
+			return res, err
+		}},
+		{"Render", true, func(ctx context.Context, s stepIO) (res result, err error) {
+			b, res, err = renderFiles(ctx, s, h, a, b, cl)
+			return res, err
+		}},
+		{"Build image", true, func(ctx context.Context, s stepIO) (result, error) {
+			return build(ctx, s, opts.Dir, b, buildReason(opts.Rebuild, b, last), opts.Rebuild)
+		}},
+		{cl.PublishStep(), true, func(ctx context.Context, s stepIO) (result, error) {
+			return publish(ctx, s, cl, b.Image, opts.Rebuild)
+		}},
+		{"Apply manifests", true, func(ctx context.Context, s stepIO) (result, error) {
+			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects)
+			d.report.Kept = kept
+			return res, err
+		}},
+		{"Roll out", true, func(ctx context.Context, s stepIO) (result, error) {
+			return rollout(ctx, s, a, workloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
+		}},
+		{"Get URL", true, func(ctx context.Context, s stepIO) (res result, err error) {
+			url, tunnel, res, err = getURL(ctx, s, cl, a)
+			d.report.URL = url
+			return res, err
+		}},
+		{"Verify", false, func(ctx context.Context, s stepIO) (result, error) {
+			res, err := verify(ctx, opts, a, url, cfg.Healthcheck)
+			if err == nil {
+				if err := h.SaveState(newState(cl.Context(), b, url, opts.Now())); err != nil {
+					s.Warn(err.Error())
+				}
+			}
+			return res, err
+		}},
+	})
+	if d.release != nil {
+		d.release()
 	}
-	p.report.Seconds = round(opts.Now().Sub(start))
-	p.report.DryRun = p.dryRun
+	d.report.Seconds = round(opts.Now().Sub(start))
+	d.report.DryRun = d.planned
 	if err != nil {
-		p.report.Error = err.Error()
-		var se *StepError
-		if errors.As(err, &se) {
-			p.report.Details = se.Details
+		d.report.Error = err.Error()
+		d.report.Details = Lines(err)
+		if tunnel != nil {
+			tunnel.Stop()
 		}
-		if p.tunnel != nil {
-			p.tunnel.Stop()
-		}
-		return p.report, nil, err
+		return d.report, nil, err
 	}
-	return p.report, p.tunnel, nil
+	return d.report, tunnel, nil
 }
 
 func round(d time.Duration) float64 {
 	return float64(d.Round(10*time.Millisecond)) / float64(time.Second)
-}
-
-func (p *pipeline) runSteps(ctx context.Context) error {
-	for _, s := range steps() {
-		if p.opts.DryRun && !s.dryRun {
-			continue
-		}
-		st := p.progress.Start(s.name)
-		p.step = st
-		started := p.opts.Now()
-		planned := len(p.dryRun)
-		res, err := s.run(p, ctx)
-		if err == nil && len(p.dryRun) > planned {
-			// A dry run lists the step's commands instead of running
-			// them: its line must not read as done.
-			if res.detail != "" {
-				res.detail += "; "
-			}
-			res.detail += "dry run: commands listed, not run"
-		}
-		sr := StepReport{Name: s.name, Seconds: round(p.opts.Now().Sub(started)), Cached: res.cached, Detail: res.detail}
-		if err != nil {
-			sr.Failed = true
-			p.report.Steps = append(p.report.Steps, sr)
-			if ctx.Err() != nil {
-				st.Fail("interrupted")
-				p.progress.Stop()
-				return &StepError{Step: s.name, Err: fmt.Errorf("interrupted: %w", ctx.Err())}
-			}
-			st.Fail(res.detail)
-			var se *StepError
-			if !errors.As(err, &se) {
-				se = &StepError{Step: s.name, Err: err}
-			}
-			se.Step = s.name
-			if se.Details == nil {
-				se.Details = commandDetails(err)
-			}
-			return se
-		}
-		p.report.Steps = append(p.report.Steps, sr)
-		if res.cached && res.detail == "" {
-			res.detail = "cached"
-		}
-		st.Done(res.detail)
-	}
-	return nil
-}
-
-// commandDetails shows a failed command: its last 20 lines of output and
-// the exact command line to rerun.
-func commandDetails(err error) []string {
-	var re *run.Error
-	if !errors.As(err, &re) {
-		return nil
-	}
-	var out []string
-	if tail := re.Tail(20); len(tail) > 0 {
-		out = append(out, "Last lines of its output:")
-		for _, l := range tail {
-			out = append(out, "  "+l)
-		}
-	}
-	return append(out, "The command was:", "  "+re.CommandLine())
-}
-
-// runCmd runs argv as part of the current step: echoed and streamed with
-// -v, listed instead of run with --dry-run.
-func (p *pipeline) runCmd(ctx context.Context, cmd run.Cmd) ([]byte, error) {
-	if p.opts.Verbose && p.step != nil {
-		p.step.Log("$ " + run.CommandLine(cmd.Argv))
-		w := p.step.Writer()
-		if cmd.Sensitive {
-			p.step.Log("(its output holds secrets and is not shown)")
-		} else {
-			cmd.Stdout = teeWriter(cmd.Stdout, w)
-		}
-		cmd.Stderr = teeWriter(cmd.Stderr, w)
-	}
-	return p.opts.Runner.Run(ctx, cmd)
-}
-
-func teeWriter(a, b io.Writer) io.Writer {
-	if a == nil {
-		return b
-	}
-	return io.MultiWriter(a, b)
-}
-
-// retry runs fn up to 3 times while it fails for a transient reason
-// (the cluster not answering), with backoff, saying so.
-func (p *pipeline) retry(ctx context.Context, what string, fn func() ([]byte, error)) ([]byte, error) {
-	delay := p.opts.RetryDelay
-	var out []byte
-	var err error
-	for try := 1; try <= 3; try++ {
-		out, err = fn()
-		if err == nil || !kubectl.IsUnreachable(err) || try == 3 || ctx.Err() != nil {
-			return out, err
-		}
-		p.step.Warn(fmt.Sprintf("%s failed (%s); retrying in %s (try %d of 3)", what, firstLine(err), delay, try+1))
-		select {
-		case <-ctx.Done():
-			return out, ctx.Err()
-		case <-time.After(delay):
-		}
-		delay *= 2
-	}
-	return out, err
-}
-
-func firstLine(err error) string {
-	var re *run.Error
-	if errors.As(err, &re) {
-		if t := re.Tail(1); len(t) > 0 {
-			return strings.TrimSpace(t[0])
-		}
-	}
-	return err.Error()
 }

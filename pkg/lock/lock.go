@@ -1,4 +1,4 @@
-// Package lock is the per-app lock in `<app>/.cupaas/lock`: two cupaas
+// Package lock is the per-app lock, `lock` in the app's home: two cupaas
 // commands that change the same app (deploy, env set) never interleave.
 //
 // It is a kernel advisory lock (github.com/gofrs/flock: flock(2) on unix,
@@ -101,12 +101,9 @@ func (e *HeldError) message(now time.Time) string {
 	return msg + "; " + hint
 }
 
-// Dir is where cupaas keeps its per-app state: `<appDir>/.cupaas`.
-func Dir(appDir string) string { return filepath.Join(appDir, ".cupaas") }
-
-// Acquire takes the lock of the app in appDir on behalf of command (e.g.
-// "deploy"), creating `.cupaas/` (mode 0700) if needed, and records the
-// holder in lock.info.
+// Acquire takes the lock in dir, the app's home (see pkg/home), on behalf
+// of command (e.g. "deploy"), creating dir (mode 0700) if needed, and
+// records the holder in lock.info.
 //
 // With wait <= 0 it fails at once with a *HeldError when the lock is held.
 // Otherwise it retries until it gets the lock, wait has passed (*HeldError,
@@ -114,8 +111,7 @@ func Dir(appDir string) string { return filepath.Join(appDir, ".cupaas") }
 //
 // Each call opens the lock file anew, so two Acquire calls in one process
 // exclude each other too.
-func Acquire(ctx context.Context, appDir, command string, wait time.Duration) (*Lock, error) {
-	dir := Dir(appDir)
+func Acquire(ctx context.Context, dir, command string, wait time.Duration) (*Lock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %w", dir, err)
 	}

@@ -19,7 +19,7 @@ const holdEnv = "CUPAAS_LOCK_TEST_HOLD"
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(holdEnv); dir != "" {
-		if _, err := Acquire(context.Background(), dir, "deploy", 0); err != nil {
+		if _, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "deploy", 0); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(3)
 		}
@@ -57,7 +57,7 @@ func startHolder(t *testing.T, dir string) *exec.Cmd {
 
 func mustAcquire(t *testing.T, dir, command string) *Lock {
 	t.Helper()
-	l, err := Acquire(context.Background(), dir, command, 0)
+	l, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), command, 0)
 	if err != nil {
 		t.Fatalf("Acquire: %v", err)
 	}
@@ -76,7 +76,7 @@ func asHeld(t *testing.T, err error) *HeldError {
 
 func TestAcquireRelease(t *testing.T) {
 	dir := t.TempDir()
-	l, err := Acquire(context.Background(), dir, "deploy", 0)
+	l, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "deploy", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestSecondAcquireInProcessIsHeld(t *testing.T) {
 	dir := t.TempDir()
 	mustAcquire(t, dir, "deploy")
 	start := time.Now()
-	l, err := Acquire(context.Background(), dir, "env", 0)
+	l, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "env", 0)
 	if err == nil {
 		l.Release()
 		t.Fatal("second Acquire succeeded while the lock was held")
@@ -140,14 +140,14 @@ func TestSecondAcquireInProcessIsHeld(t *testing.T) {
 // Releasing a Lock twice must not delete the info of the next holder.
 func TestDoubleReleaseKeepsNextHolder(t *testing.T) {
 	dir := t.TempDir()
-	l, err := Acquire(context.Background(), dir, "deploy", 0)
+	l, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "deploy", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.Release()
 	mustAcquire(t, dir, "env")
 	l.Release()
-	_, err = Acquire(context.Background(), dir, "deploy", 0)
+	_, err = Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "deploy", 0)
 	if h := asHeld(t, err).Holder; h == nil || h.Command != "env" {
 		t.Fatalf("holder after a double Release: %+v", h)
 	}
@@ -158,7 +158,7 @@ func TestWaitSucceedsWhenReleased(t *testing.T) {
 	l := mustAcquire(t, dir, "deploy")
 	time.AfterFunc(300*time.Millisecond, func() { l.Release() })
 	start := time.Now()
-	l2, err := Acquire(context.Background(), dir, "deploy", 10*time.Second)
+	l2, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "deploy", 10*time.Second)
 	if err != nil {
 		t.Fatalf("waiting Acquire: %v", err)
 	}
@@ -172,7 +172,7 @@ func TestWaitGivesUp(t *testing.T) {
 	dir := t.TempDir()
 	mustAcquire(t, dir, "deploy")
 	start := time.Now()
-	_, err := Acquire(context.Background(), dir, "deploy", 400*time.Millisecond)
+	_, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "deploy", 400*time.Millisecond)
 	held := asHeld(t, err)
 	if held.Waited < 400*time.Millisecond || time.Since(start) > 5*time.Second {
 		t.Fatalf("waited %v (%v in all)", held.Waited, time.Since(start))
@@ -188,7 +188,7 @@ func TestCancelStopsWaiting(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := Acquire(ctx, dir, "deploy", time.Minute)
+	_, err := Acquire(ctx, filepath.Join(dir, ".cupaas"), "deploy", time.Minute)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -234,7 +234,7 @@ func itoa(n int) string {
 func TestLockOfKilledProcessIsFree(t *testing.T) {
 	dir := t.TempDir()
 	child := startHolder(t, dir)
-	_, err := Acquire(context.Background(), dir, "deploy", 0)
+	_, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "deploy", 0)
 	held := asHeld(t, err)
 	if held.Holder == nil || held.Holder.PID != child.Process.Pid || held.Holder.Command != "deploy" {
 		t.Fatalf("holder = %+v, want pid %d", held.Holder, child.Process.Pid)
@@ -258,7 +258,7 @@ func TestWaiterGetsLockOfKilledProcess(t *testing.T) {
 	dir := t.TempDir()
 	child := startHolder(t, dir)
 	time.AfterFunc(300*time.Millisecond, func() { child.Process.Kill() })
-	l, err := Acquire(context.Background(), dir, "deploy", 20*time.Second)
+	l, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "deploy", 20*time.Second)
 	if err != nil {
 		t.Fatalf("waiting Acquire: %v", err)
 	}
@@ -337,7 +337,7 @@ func TestAcquireFailsWhenDirCannotBeCreated(t *testing.T) {
 	dir := t.TempDir()
 	// .cupaas is a file: neither MkdirAll nor root can get past that.
 	os.WriteFile(filepath.Join(dir, ".cupaas"), []byte("x"), 0o600)
-	_, err := Acquire(context.Background(), dir, "deploy", 0)
+	_, err := Acquire(context.Background(), filepath.Join(dir, ".cupaas"), "deploy", 0)
 	if err == nil || !strings.Contains(err.Error(), "cannot create "+filepath.Join(dir, ".cupaas")) {
 		t.Fatalf("err = %v", err)
 	}

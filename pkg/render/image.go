@@ -7,18 +7,15 @@ import (
 	"github.com/distribution/reference"
 )
 
-// ImageRepository is the repository prefix of app images.
-const ImageRepository = "cupaas"
-
-// ImageName returns the app's image reference, cupaas/<app>:<tag>, in lower
-// case. It fails when the result is not a valid docker reference, or when
+// ImageName returns the app's image reference, <repo>/<app>:<tag>, in
+// lower case. It fails when the result is not a valid docker reference, or when
 // the tag is empty or "latest" (an image is never replaced under an old
 // name).
-func ImageName(app, tag string) (string, error) {
+func ImageName(repo, app, tag string) (string, error) {
 	if err := ValidateTag(tag); err != nil {
 		return "", err
 	}
-	s := strings.ToLower(ImageRepository + "/" + app + ":" + tag)
+	s := strings.ToLower(repo + "/" + app + ":" + tag)
 	named, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
 		return "", fmt.Errorf("image name %q is not a valid docker reference: %v", s, err)
@@ -39,7 +36,7 @@ func ValidateTag(tag string) error {
 	case strings.EqualFold(tag, "latest"):
 		return fmt.Errorf("image tag %q is not allowed: cupaas never replaces an image under an old name; use a tag that names the version", tag)
 	}
-	repo, err := reference.ParseNormalizedNamed(ImageRepository + "/app")
+	repo, err := reference.ParseNormalizedNamed("repo/app")
 	if err != nil {
 		return fmt.Errorf("internal error: %v", err)
 	}

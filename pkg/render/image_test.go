@@ -21,7 +21,7 @@ func TestImageName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.app+":"+tt.tag, func(t *testing.T) {
-			got, err := ImageName(tt.app, tt.tag)
+			got, err := ImageName("cupaas", tt.app, tt.tag)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Errorf("ImageName = %q, %v; want an error containing %q", got, err, tt.err)

@@ -88,11 +88,11 @@ func TestInvariants(t *testing.T) {
 	for i, text := range configs {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			c := parse(t, text)
-			img, err := ImageName(c.Name, "0123456789ab")
+			img, err := ImageName("cupaas", c.Name, "0123456789ab")
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := Input{Config: c, Image: img, Commit: "abc", Credentials: fixedCredentials(), Secrets: map[string]string{"TOKEN": "t"}}
+			in := Input{PullPolicy: corev1.PullNever, Config: c, Image: img, Commit: "abc", Credentials: fixedCredentials(), Secrets: map[string]string{"TOKEN": "t"}}
 			render := func() []byte {
 				objs, err := Manifests(in)
 				if err != nil {
@@ -397,7 +397,7 @@ func TestInvariantsCatchBugs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := parse(t, manifestCases[0].config)
-			objs, err := Manifests(Input{Config: c, Image: "cupaas/tasks:abc", Credentials: fixedCredentials()})
+			objs, err := Manifests(Input{PullPolicy: corev1.PullNever, Config: c, Image: "cupaas/tasks:abc", Credentials: fixedCredentials()})
 			if err != nil {
 				t.Fatal(err)
 			}

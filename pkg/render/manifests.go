@@ -53,8 +53,11 @@ const (
 type Input struct {
 	// Config is the validated `.cupaas.yml`.
 	Config *config.Config
-	// Image is the app's image reference, cupaas/<name>:<tag>.
+	// Image is the app's image reference, as the cluster names it (see
+	// pkg/cluster), such as cupaas/<name>:<tag>.
 	Image string
+	// PullPolicy is the app container's pull policy, chosen by the cluster.
+	PullPolicy corev1.PullPolicy
 	// Commit is the git revision of the source, such as abc123…-dirty; ""
 	// when unknown.
 	Commit string
@@ -328,8 +331,9 @@ func deployment(in Input, hash string) (*appsv1.Deployment, error) {
 					Containers: []corev1.Container{{
 						Name:  AppContainer,
 						Image: in.Image,
-						// The image is loaded into the local cluster, never pulled.
-						ImagePullPolicy: corev1.PullNever,
+						// The cluster decides: Never for an image loaded
+						// into the node, IfNotPresent for one pulled by digest.
+						ImagePullPolicy: in.PullPolicy,
 						Ports:           []corev1.ContainerPort{{Name: httpPortName, ContainerPort: int32(c.Port)}},
 						Env:             []corev1.EnvVar{{Name: "PORT", Value: strconv.Itoa(c.Port)}},
 						EnvFrom: []corev1.EnvFromSource{

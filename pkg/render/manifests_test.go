@@ -62,11 +62,11 @@ func renderCase(t testing.TB, i int) []runtime.Object {
 	t.Helper()
 	tc := manifestCases[i]
 	c := parse(t, tc.config)
-	img, err := ImageName(c.Name, "0123456789ab")
+	img, err := ImageName("cupaas", c.Name, "0123456789ab")
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := Manifests(Input{Config: c, Image: img, Commit: tc.commit, Credentials: fixedCredentials(), Secrets: tc.secrets})
+	objs, err := Manifests(Input{PullPolicy: corev1.PullNever, Config: c, Image: img, Commit: tc.commit, Credentials: fixedCredentials(), Secrets: tc.secrets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestSeedExample(t *testing.T) {
 	if !strings.Contains(string(df), "\nEXPOSE 5000\n") || !strings.Contains(string(df), "\nENTRYPOINT [\"python\", \"app.py\"]\n") {
 		t.Errorf("Dockerfile lacks EXPOSE 5000 or the entrypoint:\n%s", df)
 	}
-	objs, err := Manifests(Input{Config: c, Image: "cupaas/tasks:0123456789ab", Credentials: fixedCredentials()})
+	objs, err := Manifests(Input{PullPolicy: corev1.PullNever, Config: c, Image: "cupaas/tasks:0123456789ab", Credentials: fixedCredentials()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestConnectionSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
 			c := parse(t, "name: my-app\nruntime: go:1.22\nservices: ["+tt.service+"]\n")
-			objs, err := Manifests(Input{Config: c, Image: "cupaas/my-app:abc", Credentials: fixedCredentials()})
+			objs, err := Manifests(Input{PullPolicy: corev1.PullNever, Config: c, Image: "cupaas/my-app:abc", Credentials: fixedCredentials()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -210,7 +210,7 @@ func TestConnectionSettings(t *testing.T) {
 func TestConnectionEscaping(t *testing.T) {
 	c := parse(t, "name: a\nruntime: go:1.22\nservices: [postgresql]\n")
 	creds := map[string]credentials.Service{"postgresql": {Username: "us@er", Password: "p:a/s?s#"}}
-	objs, err := Manifests(Input{Config: c, Image: "cupaas/a:abc", Credentials: creds})
+	objs, err := Manifests(Input{PullPolicy: corev1.PullNever, Config: c, Image: "cupaas/a:abc", Credentials: creds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func TestConfigHash(t *testing.T) {
 	base := "name: a\nruntime: go:1.22\nservices: [redis]\nenv: {A: \"1\"}\n"
 	hash := func(t *testing.T, cfg string, secrets map[string]string, creds map[string]credentials.Service) string {
 		t.Helper()
-		objs, err := Manifests(Input{Config: parse(t, cfg), Image: "cupaas/a:abc", Credentials: creds, Secrets: secrets})
+		objs, err := Manifests(Input{PullPolicy: corev1.PullNever, Config: parse(t, cfg), Image: "cupaas/a:abc", Credentials: creds, Secrets: secrets})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +345,7 @@ func TestManifestsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Manifests(Input{Config: parse(t, tt.config), Image: "cupaas/a:abc", Credentials: tt.creds, Secrets: tt.secrets})
+			_, err := Manifests(Input{PullPolicy: corev1.PullNever, Config: parse(t, tt.config), Image: "cupaas/a:abc", Credentials: tt.creds, Secrets: tt.secrets})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v, want one containing %q", err, tt.want)
 			}

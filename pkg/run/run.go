@@ -92,6 +92,22 @@ func (e *Error) CommandLine() string { return CommandLine(e.Argv) }
 // Tail returns the last n non-empty lines of the output.
 func (e *Error) Tail(n int) []string { return Tail(e.Output, n) }
 
+// TailLines is how many lines of a failed command's output are shown.
+const TailLines = 20
+
+// Lines explain the failure: the last TailLines lines of the command's
+// output and the command line to paste and rerun.
+func (e *Error) Lines() []string {
+	var out []string
+	if tail := e.Tail(TailLines); len(tail) > 0 {
+		out = append(out, "Last lines of its output:")
+		for _, l := range tail {
+			out = append(out, "  "+l)
+		}
+	}
+	return append(out, "The command was:", "  "+e.CommandLine())
+}
+
 // CommandLine quotes argv for a POSIX shell, for -v echoes and --dry-run.
 func CommandLine(argv []string) string { return shellquote.Join(argv...) }
 

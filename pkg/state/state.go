@@ -1,5 +1,5 @@
 // Package state records the last successful deploy of an app in
-// `<app>/.cupaas/state.json`: which cluster context and namespace it went
+// state.json in the app's home (see pkg/home): which cluster context and namespace it went
 // to, and which image runs. `cupaas env set` uses it to apply a change at
 // once, to the same place, without rebuilding.
 package state
@@ -35,12 +35,12 @@ type State struct {
 	Config     string `json:"config,omitempty"`
 }
 
-// Path is where the state of the app in appDir is kept.
-func Path(appDir string) string { return filepath.Join(appDir, ".cupaas", "state.json") }
+// Path is where the state is kept in dir, the app's home.
+func Path(dir string) string { return filepath.Join(dir, "state.json") }
 
 // Load returns the last deploy, or nil when the app was never deployed.
-func Load(appDir string) (*State, error) {
-	p := Path(appDir)
+func Load(dir string) (*State, error) {
+	p := Path(dir)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -56,13 +56,13 @@ func Load(appDir string) (*State, error) {
 }
 
 // Save records s atomically.
-func Save(appDir string, s State) error {
-	if err := os.MkdirAll(filepath.Dir(Path(appDir)), 0o700); err != nil {
+func Save(dir string, s State) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(Path(appDir), append(data, '\n'), 0o600)
+	return atomicfile.Write(Path(dir), append(data, '\n'), 0o600)
 }

@@ -5,16 +5,13 @@ package deploy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
-	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/deploy"
-	"github.com/cupaas/cupaas/pkg/iostreams"
 )
 
 // NewCmdDeploy returns the command. runF replaces the run function in tests.
@@ -82,10 +79,11 @@ func Run(ctx context.Context, opts deploy.Options) error {
 		}
 	}
 	if err != nil {
-		if tun != nil {
-			tun.Stop()
+		if opts.JSON {
+			// The report holds the error and its details.
+			return &cmdutil.ReportedError{Err: err}
 		}
-		return report(io, opts, err, ctx)
+		return err
 	}
 	st := io.Styles()
 	if opts.DryRun {
@@ -116,44 +114,4 @@ func Run(ctx context.Context, opts deploy.Options) error {
 		tun.Wait(ctx)
 	}
 	return nil
-}
-
-// report prints a failure: the step, the cause, the details; and picks the
-// exit code.
-func report(io *iostreams.IOStreams, opts deploy.Options, err error, ctx context.Context) error {
-	var cfgErr *config.Error
-	if errors.As(err, &cfgErr) {
-		if opts.JSON {
-			return &cmdutil.ExitError{Code: 2}
-		}
-		return cfgErr
-	}
-	var nf *config.NotFoundError
-	if errors.As(err, &nf) {
-		if opts.JSON {
-			return &cmdutil.ExitError{Code: 2}
-		}
-		return &cmdutil.UsageError{Err: nf}
-	}
-	code := 1
-	if ctx.Err() != nil {
-		code = 130
-	}
-	if opts.JSON {
-		return &cmdutil.ExitError{Code: code}
-	}
-	st := io.ErrStyles()
-	var se *deploy.StepError
-	if errors.As(err, &se) {
-		if code == 130 {
-			fmt.Fprintf(io.ErrOut, "%s interrupted during %q; run `cupaas deploy` again to go on (finished steps are skipped as cached)\n", st.Failure.Render("Error:"), se.Step)
-			return &cmdutil.ExitError{Code: code}
-		}
-		fmt.Fprintf(io.ErrOut, "%s %s failed: %v\n", st.Failure.Render("Error:"), se.Step, se.Err)
-		for _, d := range se.Details {
-			fmt.Fprintln(io.ErrOut, d)
-		}
-		return &cmdutil.ExitError{Code: code}
-	}
-	return &cmdutil.ExitError{Code: code, Err: err}
 }

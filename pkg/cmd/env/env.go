@@ -21,10 +21,11 @@ import (
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/credentials"
+	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/gitignore"
+	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/iostreams"
-	"github.com/cupaas/cupaas/pkg/lock"
 	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run"
 )
@@ -79,14 +80,7 @@ rebuilding the image; --no-apply only stores.`,
 			if len(args) == 0 {
 				return c.Help()
 			}
-			msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
-			if c.SuggestionsMinimumDistance <= 0 {
-				c.SuggestionsMinimumDistance = 2
-			}
-			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, ", "))
-			}
-			return cmdutil.FlagErrorf("%s\nSee '%s --help'.", msg, c.CommandPath())
+			return cmdutil.UnknownCommand(c, args[0])
 		},
 	}
 	writeFlags := func(c *cobra.Command) {
@@ -190,7 +184,7 @@ func change(ctx context.Context, opts *Options, command, what string, edit func(
 	if err != nil {
 		return err
 	}
-	l, err := lock.Acquire(ctx, opts.Dir, command, opts.LockWait)
+	l, err := home.Of(opts.Dir).Lock(ctx, command, opts.LockWait)
 	if err != nil {
 		return err
 	}
@@ -254,7 +248,7 @@ func injectedSize(dir string, c *config.Config) int {
 	if len(c.Services) == 0 {
 		return 0
 	}
-	creds, err := credentials.Load(dir)
+	creds, err := home.Of(dir).StoredCredentials()
 	if err != nil {
 		creds = map[string]credentials.Service{}
 	}
@@ -263,11 +257,11 @@ func injectedSize(dir string, c *config.Config) int {
 			creds[s.Name] = credentials.Service{Username: credentials.DefaultUsername, Password: strings.Repeat("x", credentials.PasswordLength)}
 		}
 	}
-	objs, err := render.Manifests(render.Input{Config: c, Image: render.ImageRepository + "/" + c.Name + ":size", Credentials: creds})
+	objs, err := render.Manifests(render.Input{Config: c, Image: "size/" + c.Name + ":size", Credentials: creds})
 	if err != nil {
 		return 0 // deploy reports it; the size check must not block on it
 	}
-	s, _ := pick(objs, c.Name)
+	s, _ := deploy.EnvObjects(objs, c.Name)
 	if s == nil {
 		return 0
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/cupaas/cupaas/pkg/home"
 	"maps"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
@@ -186,7 +188,7 @@ func TestSizeLimit(t *testing.T) {
 
 func TestApplySendsSecretOnStdinOnly(t *testing.T) {
 	dir := app(t)
-	if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Image: "cupaas/app:0123456789ab", Tag: "0123456789ab"}); err != nil {
+	if err := home.Of(dir).SaveState(state.State{App: "app", Namespace: "app", Context: "minikube", Image: "cupaas/app:0123456789ab", Tag: "0123456789ab"}); err != nil {
 		t.Fatal(err)
 	}
 	f := runtest.New(t)
@@ -223,7 +225,7 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 	deployedYml := "name: app\nruntime: python:3.11\nentrypoint: [python, app.py]\nenv:\n  MODE: blue\n"
 	os.WriteFile(filepath.Join(dir, ".cupaas.yml"), []byte(deployedYml+"services: [redis]\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, ".cupaas.env"), []byte("TOKEN=new\nOTHER=1\n"), 0o600)
-	if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab", ConfigFile: ".cupaas.yml", Config: deployedYml}); err != nil {
+	if err := home.Of(dir).SaveState(state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab", ConfigFile: ".cupaas.yml", Config: deployedYml}); err != nil {
 		t.Fatal(err)
 	}
 	// The hash a deploy of the deployed config with both values renders.
@@ -235,7 +237,7 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, dep := pick(b.Objects, "app")
+	_, dep := deploy.EnvObjects(b.Objects, "app")
 	hash := dep.Spec.Template.Annotations[render.AnnotationConfigHash]
 	os.WriteFile(filepath.Join(dir, ".cupaas.env"), []byte("TOKEN=new\n"), 0o600)
 
@@ -257,7 +259,7 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 	}
 	// The pods now run with this hash: a deploy of the same config will
 	// not wait for replaced pods.
-	if st, err := state.Load(dir); err != nil || st.ConfigHash != hash || st.Config != deployedYml {
+	if st, err := home.Of(dir).State(); err != nil || st.ConfigHash != hash || st.Config != deployedYml {
 		t.Fatalf("state after apply: %+v, %v", st, err)
 	}
 }
@@ -288,7 +290,7 @@ func TestApplyOutcomes(t *testing.T) {
 				f.StubPattern(`apply --server-side --force-conflicts --field-manager=cupaas -f -`).Stderr("Error from server (Forbidden): secrets \"app-env\" is forbidden\n").Exit(1)
 			},
 			wantCode: 1,
-			wantErr:  "the change is stored in .cupaas.env but was not applied:\n  Error from server (Forbidden): secrets \"app-env\" is forbidden\nThe command was: kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas -f -",
+			wantErr:  "the change is stored in .cupaas.env but was not applied\nLast lines of its output:\n  Error from server (Forbidden): secrets \"app-env\" is forbidden\nThe command was:\n  kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas -f -",
 		},
 		{
 			name: "rollout fails: exit 1, the Secret is updated",
@@ -351,7 +353,7 @@ func TestApplyOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := app(t)
-			if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab", Image: "cupaas/app:0123456789ab"}); err != nil {
+			if err := home.Of(dir).SaveState(state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab", Image: "cupaas/app:0123456789ab"}); err != nil {
 				t.Fatal(err)
 			}
 			f := runtest.New(t)
@@ -365,9 +367,8 @@ func TestApplyOutcomes(t *testing.T) {
 					t.Fatalf("err = %v", err)
 				}
 			} else {
-				var ee *cmdutil.ExitError
-				if !errors.As(err, &ee) || ee.Code != tt.wantCode || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want exit %d with %q", err, tt.wantCode, tt.wantErr)
+				if cmdutil.ExitCode(err, false) != tt.wantCode || !strings.Contains(printed(err), tt.wantErr) {
+					t.Fatalf("err = %v (printed %q), want exit %d with %q", err, printed(err), tt.wantCode, tt.wantErr)
 				}
 			}
 			if !strings.Contains(stderr, tt.wantOut) {
@@ -389,7 +390,7 @@ func TestApplyOutcomes(t *testing.T) {
 
 func TestAppRenamedSinceDeployIsNotApplied(t *testing.T) {
 	dir := app(t)
-	state.Save(dir, state.State{App: "old-name", Namespace: "old-name", Context: "minikube", Tag: "0123456789ab"})
+	home.Of(dir).SaveState(state.State{App: "old-name", Namespace: "old-name", Context: "minikube", Tag: "0123456789ab"})
 	f := runtest.New(t) // any kubectl call fails the test
 	_, stderr, err := runEnv(t, dir, f, "", "set", "A=1")
 	if err != nil {
@@ -400,9 +401,23 @@ func TestAppRenamedSinceDeployIsNotApplied(t *testing.T) {
 	}
 }
 
+// printed is err as the error printer shows it: the headline, then the
+// lines that explain it.
+func printed(err error) string {
+	msg := err.Error()
+	var h interface{ Headline() string }
+	if errors.As(err, &h) {
+		msg = h.Headline()
+	}
+	for _, l := range deploy.Lines(err) {
+		msg += "\n" + l
+	}
+	return msg
+}
+
 func TestLockHeldStoresNothing(t *testing.T) {
 	dir := app(t)
-	l, err := lock.Acquire(context.Background(), dir, "deploy", 0)
+	l, err := home.Of(dir).Lock(context.Background(), "deploy", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,7 +593,7 @@ func TestApplyUsesTheClusterCredentials(t *testing.T) {
 	dir := app(t)
 	yml := "name: app\nruntime: python:3.11\nentrypoint: [python, app.py]\nservices: [redis]\n"
 	os.WriteFile(filepath.Join(dir, ".cupaas.yml"), []byte(yml), 0o644)
-	if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab", ConfigFile: ".cupaas.yml", Config: yml}); err != nil {
+	if err := home.Of(dir).SaveState(state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab", ConfigFile: ".cupaas.yml", Config: yml}); err != nil {
 		t.Fatal(err)
 	}
 	f := runtest.New(t)
@@ -614,7 +629,7 @@ func TestApplyUsesTheClusterCredentials(t *testing.T) {
 // is used, with a warning.
 func TestApplyWithAnOldStateWarns(t *testing.T) {
 	dir := app(t)
-	if err := state.Save(dir, state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab"}); err != nil {
+	if err := home.Of(dir).SaveState(state.State{App: "app", Namespace: "app", Context: "minikube", Tag: "0123456789ab"}); err != nil {
 		t.Fatal(err)
 	}
 	f := runtest.New(t)

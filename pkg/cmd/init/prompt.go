@@ -2,14 +2,12 @@ package init
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/huh"
 	"github.com/kballard/go-shellquote"
 
-	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 )
@@ -68,12 +66,12 @@ func promptForm(io *iostreams.IOStreams, a *Answers) error {
 	form := huh.NewForm(huh.NewGroup(fields...)).WithInput(io.In).WithOutput(io.ErrOut)
 	if err := form.Run(); err != nil {
 		if errors.Is(err, huh.ErrUserAborted) {
-			return &cmdutil.ExitError{Code: 1, Err: fmt.Errorf("cancelled; nothing was written")}
+			return errors.New("cancelled; nothing was written")
 		}
 		return err
 	}
 	if !ok {
-		return &cmdutil.ExitError{Code: 1, Err: fmt.Errorf("cancelled; nothing was written")}
+		return errors.New("cancelled; nothing was written")
 	}
 	a.Services = a.Services[:0]
 	for _, name := range services {

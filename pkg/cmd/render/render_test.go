@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/base64"
 	"errors"
+	"github.com/cupaas/cupaas/pkg/home"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
-	"github.com/cupaas/cupaas/pkg/credentials"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 )
 
@@ -99,7 +99,7 @@ func TestRunPrint(t *testing.T) {
 	if errOut != "" {
 		t.Errorf("stderr = %q", errOut)
 	}
-	creds, err := credentials.Load(dir)
+	creds, err := home.Of(dir).StoredCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func Run(opts *Options) error {
 			return encErr
 		}
 		if err != nil {
-			return &cmdutil.ExitError{Code: 2}
+			return &cmdutil.ReportedError{Err: err}
 		}
 		return nil
 	}

@@ -116,9 +116,9 @@ func TestRunJSON(t *testing.T) {
 					t.Fatalf("err = %v", err)
 				}
 			} else {
-				var exitErr *cmdutil.ExitError
-				if !errors.As(err, &exitErr) || exitErr.Code != 2 || exitErr.Err != nil {
-					t.Fatalf("err = %#v, want a silent *cmdutil.ExitError with code 2", err)
+				var reported *cmdutil.ReportedError
+				if !errors.As(err, &reported) || cmdutil.ExitCode(err, false) != 2 {
+					t.Fatalf("err = %#v, want a *cmdutil.ReportedError (reported in the JSON) with exit code 2", err)
 				}
 			}
 			if errOut.Len() != 0 {

@@ -1,4 +1,4 @@
-package deploy
+package app
 
 import (
 	"context"
@@ -10,32 +10,95 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run"
 )
+
+// Workload is a Deployment or StatefulSet as it was rendered: its pod
+// template tells the pods of this rollout from older ones.
+type Workload struct {
+	// KindName is kind/name, such as deployment/tasks.
+	KindName string
+	// Component is the value of the component label of its pods.
+	Component string
+	// IsApp is true for the app's own Deployment.
+	IsApp bool
+	// images are the rendered containers' images by name: a pod that
+	// differs is from an earlier rollout.
+	images map[string]string
+	// Hash is the rendered config hash of the pod template.
+	Hash string
+}
+
+// NewWorkload describes kindName, whose pods have the component label
+// component and the pod template tmpl.
+func NewWorkload(kindName, component string, isApp bool, tmpl corev1.PodTemplateSpec) Workload {
+	t := Workload{KindName: kindName, Component: component, IsApp: isApp, images: map[string]string{}, Hash: tmpl.Annotations[render.AnnotationConfigHash]}
+	for _, c := range tmpl.Spec.Containers {
+		t.images[c.Name] = c.Image
+	}
+	return t
+}
+
+// Current reports whether pod runs the pod template that was applied.
+// Pods of an earlier rollout (an old ReplicaSet that crash-loops while the
+// fixed version starts) must not fail this deploy.
+func (t Workload) Current(pod corev1.Pod) bool {
+	if t.Hash != "" && pod.Annotations[render.AnnotationConfigHash] != t.Hash {
+		return false
+	}
+	for _, c := range pod.Spec.Containers {
+		if img, ok := t.images[c.Name]; ok && img != c.Image {
+			return false
+		}
+	}
+	return true
+}
 
 // unschedulableGrace is how long a pod may stay unschedulable before the
 // deploy gives up on it: locally, missing CPU or storage does not appear
 // by itself.
 const unschedulableGrace = 30 * time.Second
 
-// waitFor runs `kubectl rollout status` for t while it inspects the pods:
+// RolloutOptions bound and pace WaitRollout.
+type RolloutOptions struct {
+	// Timeout bounds the rollout.
+	Timeout time.Duration
+	// PollInterval is how often the pods are inspected; 0 means 2 s.
+	PollInterval time.Duration
+	// Start is when the rollout began: a pod unschedulable since before
+	// gets the grace period from then. Zero means now.
+	Start time.Time
+}
+
+func (o *RolloutOptions) defaults(a *App) {
+	if o.PollInterval == 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.Start.IsZero() {
+		o.Start = a.now()
+	}
+}
+
+// WaitRollout runs `kubectl rollout status` for t while it inspects the pods:
 // a pod in a state that will not heal (CrashLoopBackOff, an image that
 // cannot be had, OOMKilled, unschedulable) ends the wait with a diagnosis.
-func (p *pipeline) waitFor(ctx context.Context, t target) error {
+func (a *App) WaitRollout(ctx context.Context, t Workload, o RolloutOptions) error {
+	o.defaults(a)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.runCmd(rctx, run.Cmd{Argv: p.kc.Argv(kubectl.RolloutStatusArgs(p.ns(), t.kindName, p.opts.Timeout)...)})
+		_, err := a.Kube.Run(rctx, kubectl.RolloutStatusArgs(a.Namespace, t.KindName, o.Timeout)...)
 		done <- err
 	}()
-	tick := time.NewTicker(p.opts.PollInterval)
+	tick := time.NewTicker(o.PollInterval)
 	defer tick.Stop()
 	for {
 		select {
@@ -46,17 +109,22 @@ func (p *pipeline) waitFor(ctx context.Context, t target) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			pods, _ := p.pods(ctx, t)
-			if d := p.diagnose(ctx, t, pods, true); d != nil {
+			pods, _ := a.Pods(ctx, t.Component)
+			if d := a.Diagnose(ctx, t, pods, true, o.Start); d != nil {
 				return d
 			}
-			return &StepError{Err: fmt.Errorf("%s did not become ready in %s", t.kindName, p.opts.Timeout), Details: commandDetails(err)}
+			var details []string
+			var re *run.Error
+			if errors.As(err, &re) {
+				details = re.Lines()
+			}
+			return &Diagnosis{Err: fmt.Errorf("%s did not become ready in %s", t.KindName, o.Timeout), Details: details}
 		case <-tick.C:
-			pods, err := p.pods(ctx, t)
+			pods, err := a.Pods(ctx, t.Component)
 			if err != nil {
 				continue // the rollout status call reports lasting trouble
 			}
-			if d := p.diagnose(ctx, t, pods, false); d != nil {
+			if d := a.Diagnose(ctx, t, pods, false, o.Start); d != nil {
 				cancel()
 				<-done
 				return d
@@ -65,31 +133,34 @@ func (p *pipeline) waitFor(ctx context.Context, t target) error {
 	}
 }
 
-func (p *pipeline) pods(ctx context.Context, t target) ([]corev1.Pod, error) {
-	out, err := p.opts.Runner.Run(ctx, run.Cmd{Argv: p.kc.Argv("-n", p.ns(), "get", "pods", "-l", p.selector(t.component), "-o", "json")})
-	if err != nil {
-		return nil, err
-	}
-	var list corev1.PodList
-	if err := json.Unmarshal(out, &list); err != nil {
-		return nil, err
-	}
-	return list.Items, nil
-}
-
 // fatalWaiting are container waiting reasons that do not heal by waiting.
 var fatalWaiting = map[string]bool{
 	"CrashLoopBackOff": true, "ErrImageNeverPull": true, "ImagePullBackOff": true, "ErrImagePull": true,
 	"CreateContainerConfigError": true, "CreateContainerError": true, "InvalidImageName": true, "RunContainerError": true,
 }
 
-// diagnose explains why the pods of t are not ready. Unless final (the
-// rollout has ended), only states that will not heal are reported.
-func (p *pipeline) diagnose(ctx context.Context, t target, pods []corev1.Pod, final bool) *StepError {
+// Diagnosis explains why a workload does not roll out: the cause, with
+// what shows it (the container's log, the pod's events) and what to do.
+type Diagnosis struct {
+	Err     error
+	Details []string
+}
+
+func (d *Diagnosis) Error() string { return d.Err.Error() }
+func (d *Diagnosis) Unwrap() error { return d.Err }
+
+// Lines are the lines printed under the error.
+func (d *Diagnosis) Lines() []string { return d.Details }
+
+// Diagnose explains why the pods of t are not ready. Unless final (the
+// rollout has ended), only states that will not heal are reported; a pod
+// unschedulable for unschedulableGrace since start (or since it became so)
+// is such a state.
+func (a *App) Diagnose(ctx context.Context, t Workload, pods []corev1.Pod, final bool, start time.Time) *Diagnosis {
 	sort.Slice(pods, func(i, j int) bool { return pods[i].CreationTimestamp.After(pods[j].CreationTimestamp.Time) })
 	var cur []corev1.Pod
 	for _, pod := range pods {
-		if pod.DeletionTimestamp == nil && t.current(pod) {
+		if pod.DeletionTimestamp == nil && t.Current(pod) {
 			cur = append(cur, pod)
 		}
 	}
@@ -97,20 +168,20 @@ func (p *pipeline) diagnose(ctx context.Context, t target, pods []corev1.Pod, fi
 	for _, pod := range pods {
 		for _, cs := range pod.Status.ContainerStatuses {
 			if w := cs.State.Waiting; w != nil && fatalWaiting[w.Reason] {
-				return p.explainWaiting(ctx, pod, cs)
+				return a.explainWaiting(ctx, pod, cs)
 			}
 			if term := cs.LastTerminationState.Terminated; term != nil && term.Reason == "OOMKilled" {
-				return p.explainWaiting(ctx, pod, cs)
+				return a.explainWaiting(ctx, pod, cs)
 			}
 		}
 		for _, c := range pod.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
 				since := c.LastTransitionTime.Time
-				if p.rolloutStart.After(since) {
-					since = p.rolloutStart // it may have become schedulable since then
+				if start.After(since) {
+					since = start // it may have become schedulable since then
 				}
-				if final || p.opts.Now().Sub(since) > unschedulableGrace {
-					return p.explainUnschedulable(ctx, pod, c.Message)
+				if final || a.now().Sub(since) > unschedulableGrace {
+					return a.explainUnschedulable(ctx, pod, c.Message)
 				}
 			}
 		}
@@ -121,14 +192,14 @@ func (p *pipeline) diagnose(ctx context.Context, t target, pods []corev1.Pod, fi
 	for _, pod := range pods {
 		for _, cs := range pod.Status.ContainerStatuses {
 			if cs.State.Running != nil && !cs.Ready {
-				return p.explainNotReady(ctx, t, pod, cs)
+				return a.explainNotReady(ctx, t, pod, cs)
 			}
 		}
 	}
 	return nil
 }
 
-func (p *pipeline) explainWaiting(ctx context.Context, pod corev1.Pod, cs corev1.ContainerStatus) *StepError {
+func (a *App) explainWaiting(ctx context.Context, pod corev1.Pod, cs corev1.ContainerStatus) *Diagnosis {
 	reason, msg := "", ""
 	if w := cs.State.Waiting; w != nil {
 		reason, msg = w.Reason, w.Message
@@ -147,43 +218,43 @@ func (p *pipeline) explainWaiting(ctx context.Context, pod corev1.Pod, cs corev1
 			}
 		}
 		err = fmt.Errorf("pod %s: container %s ran out of memory (OOMKilled, %s): raise resources.memory in .cupaas.yml", pod.Name, cs.Name, limit)
-		details = p.logs(ctx, pod, cs.Name, true)
+		details = a.Logs(ctx, pod, cs.Name, true)
 	case reason == "CrashLoopBackOff":
 		code := ""
 		if term != nil {
 			code = fmt.Sprintf(" with exit code %d", term.ExitCode)
 		}
 		err = fmt.Errorf("pod %s is in CrashLoopBackOff: container %s exits%s right after it starts (%d restarts)", pod.Name, cs.Name, code, cs.RestartCount)
-		details = p.logs(ctx, pod, cs.Name, true)
+		details = a.Logs(ctx, pod, cs.Name, true)
 		if term != nil && strings.TrimSpace(term.Message) != "" {
 			details = append(details, "Termination message:", "  "+strings.TrimSpace(term.Message))
 		}
 		details = append(details, "Fix the error in the log above, then run `cupaas deploy` again.")
 	case reason == "ErrImageNeverPull":
-		err = fmt.Errorf("pod %s: image %s is not on the cluster's node (ErrImageNeverPull): loading it into minikube did not take; run `cupaas deploy --rebuild`, and check `minikube image ls`", pod.Name, cs.Image)
+		err = fmt.Errorf("pod %s: image %s is not on the cluster's node (ErrImageNeverPull): %s", pod.Name, cs.Image, a.Hints.ImageNotOnNode)
 	case reason == "ImagePullBackOff" || reason == "ErrImagePull":
 		err = fmt.Errorf("pod %s: the cluster cannot pull image %s (%s): check that the version in .cupaas.yml exists and that the cluster can reach the registry", pod.Name, cs.Image, reason)
 	default:
 		err = fmt.Errorf("pod %s: container %s cannot start (%s): %s", pod.Name, cs.Name, reason, msg)
 	}
-	details = append(details, p.events(ctx, pod)...)
-	return &StepError{Err: err, Details: details}
+	details = append(details, a.Events(ctx, pod)...)
+	return &Diagnosis{Err: err, Details: details}
 }
 
-func (p *pipeline) explainUnschedulable(ctx context.Context, pod corev1.Pod, msg string) *StepError {
+func (a *App) explainUnschedulable(ctx context.Context, pod corev1.Pod, msg string) *Diagnosis {
 	var err error
 	switch {
 	case strings.Contains(msg, "PersistentVolumeClaim"):
-		err = fmt.Errorf("pod %s is Pending: its PersistentVolumeClaim is not bound; the cluster has no storage provisioner or default StorageClass (minikube: `minikube addons enable storage-provisioner` and `minikube addons enable default-storageclass`)", pod.Name)
+		err = fmt.Errorf("pod %s is Pending: its PersistentVolumeClaim is not bound; %s", pod.Name, a.Hints.NoStorage)
 	case strings.Contains(msg, "Insufficient"):
-		err = fmt.Errorf("pod %s is Pending: the node lacks resources for it (%s); lower resources: in .cupaas.yml, or give minikube more (`minikube start --cpus 4 --memory 8g`)", pod.Name, strings.TrimSpace(msg))
+		err = fmt.Errorf("pod %s is Pending: the node lacks resources for it (%s); lower resources: in .cupaas.yml, or %s", pod.Name, strings.TrimSpace(msg), a.Hints.MoreResources)
 	default:
 		err = fmt.Errorf("pod %s is Pending: it cannot be scheduled: %s", pod.Name, strings.TrimSpace(msg))
 	}
-	return &StepError{Err: err, Details: p.events(ctx, pod)}
+	return &Diagnosis{Err: err, Details: a.Events(ctx, pod)}
 }
 
-func (p *pipeline) explainNotReady(ctx context.Context, t target, pod corev1.Pod, cs corev1.ContainerStatus) *StepError {
+func (a *App) explainNotReady(ctx context.Context, t Workload, pod corev1.Pod, cs corev1.ContainerStatus) *Diagnosis {
 	probe := "the TCP check"
 	port := 0
 	for _, c := range pod.Spec.Containers {
@@ -201,18 +272,18 @@ func (p *pipeline) explainNotReady(ctx context.Context, t target, pod corev1.Pod
 	}
 	err := fmt.Errorf("pod %s runs but never becomes ready: %s on port %d fails", pod.Name, probe, port)
 	var details []string
-	if t.app && port > 0 {
-		details = append(details, p.listenCheck(ctx, pod, cs.Name, port)...)
+	if t.IsApp && port > 0 {
+		details = append(details, a.listenCheck(ctx, pod, cs.Name, port)...)
 	}
-	details = append(details, p.logs(ctx, pod, cs.Name, false)...)
-	details = append(details, p.events(ctx, pod)...)
-	return &StepError{Err: err, Details: details}
+	details = append(details, a.Logs(ctx, pod, cs.Name, false)...)
+	details = append(details, a.Events(ctx, pod)...)
+	return &Diagnosis{Err: err, Details: details}
 }
 
 // listenCheck reads the container's listening sockets to tell the commonest
 // cause: the app listens on 127.0.0.1, or on another port than $PORT.
-func (p *pipeline) listenCheck(ctx context.Context, pod corev1.Pod, container string, port int) []string {
-	out, err := p.opts.Runner.Run(ctx, run.Cmd{Argv: p.kc.Argv("-n", p.ns(), "exec", pod.Name, "-c", container, "--", "cat", "/proc/net/tcp", "/proc/net/tcp6")})
+func (a *App) listenCheck(ctx context.Context, pod corev1.Pod, container string, port int) []string {
+	out, err := a.quiet(ctx, "-n", a.Namespace, "exec", pod.Name, "-c", container, "--", "cat", "/proc/net/tcp", "/proc/net/tcp6")
 	if err != nil && len(out) == 0 {
 		return nil
 	}
@@ -286,18 +357,18 @@ func hexAddr(h string) string {
 	return h
 }
 
-// logs returns the last 20 lines of a container's log (of its previous run
-// after a crash).
-func (p *pipeline) logs(ctx context.Context, pod corev1.Pod, container string, previous bool) []string {
-	args := []string{"-n", p.ns(), "logs", pod.Name, "-c", container, "--tail", "20"}
+// Logs returns the last 20 lines of a container's log (of its previous run
+// after a crash), with a heading, for a diagnosis.
+func (a *App) Logs(ctx context.Context, pod corev1.Pod, container string, previous bool) []string {
+	args := []string{"-n", a.Namespace, "logs", pod.Name, "-c", container, "--tail", "20"}
 	if previous {
 		args = append(args, "--previous")
 	}
-	out, err := p.opts.Runner.Run(ctx, run.Cmd{Argv: p.kc.Argv(args...)})
+	out, err := a.quiet(ctx, args...)
 	var re *run.Error
 	if err != nil && errors.As(err, &re) && previous {
 		// No previous run yet: show the current one.
-		out, err = p.opts.Runner.Run(ctx, run.Cmd{Argv: p.kc.Argv(args[:len(args)-1]...)})
+		out, err = a.quiet(ctx, args[:len(args)-1]...)
 	}
 	if err != nil || len(strings.TrimSpace(string(out))) == 0 {
 		return []string{"(the container printed no log)"}
@@ -313,9 +384,9 @@ func (p *pipeline) logs(ctx context.Context, pod corev1.Pod, container string, p
 	return lines
 }
 
-// events returns the pod's recent events.
-func (p *pipeline) events(ctx context.Context, pod corev1.Pod) []string {
-	out, err := p.opts.Runner.Run(ctx, run.Cmd{Argv: p.kc.Argv("-n", p.ns(), "get", "events", "--field-selector", "involvedObject.name="+pod.Name, "-o", "json")})
+// Events returns the pod's last 5 events, with a heading, for a diagnosis.
+func (a *App) Events(ctx context.Context, pod corev1.Pod) []string {
+	out, err := a.quiet(ctx, "-n", a.Namespace, "get", "events", "--field-selector", "involvedObject.name="+pod.Name, "-o", "json")
 	if err != nil {
 		return nil
 	}
@@ -335,56 +406,4 @@ func (p *pipeline) events(ctx context.Context, pod corev1.Pod) []string {
 		lines = append(lines, fmt.Sprintf("  %s %s: %s", e.Type, e.Reason, strings.TrimSpace(e.Message)))
 	}
 	return lines
-}
-
-// RolloutOptions say which Deployment WaitRollout waits for.
-type RolloutOptions struct {
-	Runner  run.Runner
-	Context string
-	// App names the app; its namespace has the same name.
-	App string
-	// Deployment is the app's Deployment as rendered: its pod template
-	// tells the pods of this rollout from older ones.
-	Deployment *appsv1.Deployment
-	Timeout    time.Duration
-	// PollInterval is how often the pods are inspected; 0 means 2 s.
-	PollInterval time.Duration
-	// SettleDelay is the wait after the rollout (see settle); 0 means 2 s.
-	SettleDelay time.Duration
-}
-
-// WaitRollout waits for the app's Deployment to roll out the way the Roll
-// out step of a deploy does: a pod of this rollout in a state that will not
-// heal ends the wait at once with a *StepError that names the cause and
-// holds the log and events. After the rollout it waits for the Service to
-// drop the replaced pods, as deploy does.
-func WaitRollout(ctx context.Context, o RolloutOptions) error {
-	opts := Options{Runner: o.Runner, Context: o.Context, Timeout: o.Timeout, PollInterval: o.PollInterval, SettleDelay: o.SettleDelay}
-	opts.defaults()
-	p := &pipeline{
-		opts: opts,
-		kc:   kubectl.Client{Runner: o.Runner, Context: o.Context},
-		cfg:  &config.Config{Name: o.App},
-	}
-	p.rolloutStart = opts.Now()
-	d := o.Deployment
-	if err := p.waitFor(ctx, newTarget("deployment/"+d.Name, render.ComponentApp, true, d.Spec.Template)); err != nil {
-		return err
-	}
-	return settle(ctx, opts.SettleDelay)
-}
-
-// settle gives the Service time to drop replaced pods: they leave its
-// endpoints as soon as they start terminating, and kube-proxy applies such
-// changes at most once a second. Without it the URL may still answer with
-// the old version right after the command. Waiting for the old pods to be
-// gone would take their whole grace period (30 s for an app that ignores
-// SIGTERM).
-func settle(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }

@@ -1,0 +1,143 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/cupaas/cupaas/pkg/render"
+	"github.com/cupaas/cupaas/pkg/run"
+)
+
+// ImageRepository is the repository prefix of app images on a cluster that
+// loads images from the local Docker engine.
+const ImageRepository = "cupaas"
+
+// Minikube is a minikube profile; its kube context has the profile's name.
+// Images are loaded into the node with `minikube image load`, so the pods
+// never pull (imagePullPolicy: Never), and the URL comes from `minikube
+// service --url`, which holds a tunnel open with the docker driver on
+// macOS and Windows.
+type Minikube struct {
+	context string
+}
+
+func (m *Minikube) Kind() string    { return "minikube" }
+func (m *Minikube) Context() string { return m.context }
+
+func (m *Minikube) Tools() []Tool {
+	return []Tool{
+		{"docker", "install Docker: https://docs.docker.com/get-docker/"},
+		{"minikube", "install minikube: https://minikube.sigs.k8s.io/docs/start/"},
+		{"kubectl", "install kubectl: https://kubernetes.io/docs/tasks/tools/"},
+	}
+}
+
+// argv names the minikube profile when the context is not the default one
+// (a minikube profile and its kube context share their name).
+func (m *Minikube) argv(args ...string) []string {
+	argv := append([]string{"minikube"}, args...)
+	if m.context != DefaultContext {
+		argv = append(argv, "-p", m.context)
+	}
+	return argv
+}
+
+func (m *Minikube) Check(ctx context.Context, ex Exec) error {
+	statusArgv := m.argv("status", "-o", "json")
+	if ex.DryRun() {
+		ex.Plan(statusArgv, "the cluster runs")
+		return nil
+	}
+	out, err := ex.Runner.Run(ctx, run.Cmd{Argv: statusArgv})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var st struct{ Host, Kubelet, APIServer string }
+	jsonErr := json.Unmarshal(out, &st)
+	if err == nil && jsonErr == nil && st.Host == "Running" && st.APIServer == "Running" {
+		return nil
+	}
+	what := "minikube is not running"
+	if jsonErr == nil && st.Host != "" {
+		what = fmt.Sprintf("minikube is not running (host: %s, kubelet: %s, apiserver: %s)", st.Host, st.Kubelet, st.APIServer)
+	}
+	start := "minikube start"
+	if m.context != DefaultContext {
+		start += " -p " + m.context
+	}
+	var details []string
+	var re *run.Error
+	if errors.As(err, &re) {
+		details = re.Lines()
+	}
+	return &Error{Err: fmt.Errorf("%s: start it with `%s`", what, start), Details: details}
+}
+
+func (m *Minikube) PublishStep() string { return "Load image into minikube" }
+
+func (m *Minikube) Publish(ctx context.Context, ex Exec, image string, force bool) (bool, error) {
+	ls := m.argv("image", "ls")
+	load := m.argv("image", "load", image)
+	if ex.DryRun() {
+		ex.Plan(ls, "skip the load when the node has the image")
+		ex.Plan(load, "")
+		return false, nil
+	}
+	out, err := ex.Retry(ctx, "listing the node's images", func() ([]byte, error) {
+		return ex.Runner.Run(ctx, run.Cmd{Argv: ls})
+	})
+	if err != nil {
+		return false, err
+	}
+	// After a rebuild the node may hold an older image under this name:
+	// force loads it then.
+	if hasImage(out, image) && !force {
+		return true, nil
+	}
+	_, err = ex.Retry(ctx, "minikube image load", func() ([]byte, error) {
+		return ex.Runner.Run(ctx, run.Cmd{Argv: load})
+	})
+	return false, err
+}
+
+// hasImage reports whether `minikube image ls` lists image, under any of
+// the names a runtime shows (docker.io/ prefix or not).
+func hasImage(ls []byte, image string) bool {
+	for _, line := range strings.Split(string(ls), "\n") {
+		name := strings.TrimSpace(line)
+		name = strings.TrimPrefix(name, "docker.io/")
+		name = strings.TrimPrefix(name, "library/")
+		if name == image {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Minikube) Image(app, tag string) (string, error) {
+	return render.ImageName(ImageRepository, app, tag)
+}
+
+func (m *Minikube) PullPolicy() corev1.PullPolicy { return corev1.PullNever }
+
+func (m *Minikube) URL(ctx context.Context, ex Exec, ns, svc string) (string, *Tunnel, error) {
+	argv := m.argv("service", svc, "-n", ns, "--url")
+	if ex.DryRun() {
+		ex.Plan(argv, "")
+		return "", nil, nil
+	}
+	return serviceURL(ctx, ex, argv, "minikube service", svc)
+}
+
+func (m *Minikube) Hints() Hints {
+	return Hints{
+		ImageNotOnNode: "loading it into minikube did not take; run `cupaas deploy --rebuild`, and check `minikube image ls`",
+		NoStorage:      "the cluster has no storage provisioner or default StorageClass (minikube: `minikube addons enable storage-provisioner` and `minikube addons enable default-storageclass`)",
+		MoreResources:  "give minikube more (`minikube start --cpus 4 --memory 8g`)",
+	}
+}

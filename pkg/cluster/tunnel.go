@@ -1,0 +1,145 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cupaas/cupaas/pkg/run"
+)
+
+// urlWait bounds how long a URL command may take to print a URL.
+const urlWait = 2 * time.Minute
+
+// Tunnel is a URL command that keeps running after printing the URL (such
+// as `minikube service --url` with the docker driver on macOS and Windows):
+// the URL works only while it runs.
+type Tunnel struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Wait blocks until the tunnel ends or ctx is done, then stops it.
+func (t *Tunnel) Wait(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-t.done:
+	}
+	t.Stop()
+}
+
+// Stop ends the tunnel's process.
+func (t *Tunnel) Stop() {
+	t.cancel()
+	select {
+	case <-t.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// urlWriter passes on the first http(s) line written to it.
+type urlWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	sent bool
+	ch   chan string
+}
+
+func (w *urlWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(b)
+	if w.sent {
+		return len(b), nil
+	}
+	for _, line := range strings.Split(w.buf.String(), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "http://") || strings.HasPrefix(line, "https://") {
+			w.sent = true
+			w.ch <- line
+			break
+		}
+	}
+	return len(b), nil
+}
+
+// serviceURL runs argv, which prints the URL of service svc, reading the
+// URL as soon as it is printed. When the command keeps running afterwards,
+// it is a tunnel. A transient failure is retried twice.
+func serviceURL(ctx context.Context, ex Exec, argv []string, what, svc string) (string, *Tunnel, error) {
+	delay := ex.RetryDelay
+	if delay == 0 {
+		delay = time.Second
+	}
+	var lastErr error
+	for try := 1; try <= 3; try++ {
+		url, tun, err := serviceURLOnce(ctx, ex, argv, svc)
+		if err == nil || ctx.Err() != nil || !transient(err) || try == 3 {
+			return url, tun, err
+		}
+		lastErr = err
+		ex.warn(fmt.Sprintf("%s failed (%s); retrying (try %d of 3)", what, FirstLine(err), try+1))
+		select {
+		case <-ctx.Done():
+			return "", nil, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+	return "", nil, lastErr
+}
+
+func transient(err error) bool {
+	var re *run.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	out := string(re.Output)
+	return strings.Contains(out, "SVC_NOT_FOUND") || strings.Contains(out, "connection refused") || strings.Contains(out, "timeout")
+}
+
+func serviceURLOnce(ctx context.Context, ex Exec, argv []string, svc string) (string, *Tunnel, error) {
+	tctx, cancel := context.WithCancel(ctx)
+	w := &urlWriter{ch: make(chan string, 1)}
+	done := make(chan error, 1)
+	go func() {
+		_, err := ex.Runner.Run(tctx, run.Cmd{Argv: argv, Stdout: w})
+		done <- err
+	}()
+	select {
+	case url := <-w.ch:
+		// A plain `--url` exits right after printing; a tunnel does not.
+		select {
+		case err := <-done:
+			cancel()
+			if err != nil {
+				return "", nil, err
+			}
+			return url, nil, nil
+		case <-time.After(2 * time.Second):
+			return url, &Tunnel{cancel: cancel, done: done}, nil
+		}
+	case err := <-done:
+		cancel()
+		if err != nil {
+			return "", nil, err
+		}
+		select {
+		case url := <-w.ch:
+			return url, nil, nil
+		default:
+		}
+		return "", nil, fmt.Errorf("`%s` printed no URL; is the service %s of type NodePort?", run.CommandLine(argv), svc)
+	case <-time.After(urlWait):
+		cancel()
+		<-done
+		return "", nil, fmt.Errorf("`%s` printed no URL in %s", run.CommandLine(argv), urlWait)
+	case <-ctx.Done():
+		cancel()
+		<-done
+		return "", nil, ctx.Err()
+	}
+}
