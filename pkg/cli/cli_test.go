@@ -2,7 +2,7 @@ package cli
 
 import (
 	"bytes"
-	"flag"
+	"github.com/cupaas/cupaas/internal/golden"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,8 +19,6 @@ import (
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files and generated completions")
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -159,7 +157,7 @@ func testRoot(t *testing.T) *cobra.Command {
 func TestCompletionsUpToDate(t *testing.T) {
 	dir := filepath.Join("..", "..", "completions")
 	root := testRoot(t)
-	if *update {
+	if golden.Update() {
 		if err := completion.WriteScripts(root, dir); err != nil {
 			t.Fatal(err)
 		}

@@ -3,8 +3,8 @@ package detect
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"github.com/cupaas/cupaas/internal/golden"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,8 +18,6 @@ import (
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/kballard/go-shellquote"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // copyCase copies testdata/<name> into a fresh temporary directory called
 // <name>, outside any git repository, so the name is the directory's.
@@ -49,26 +47,7 @@ func copyCase(t *testing.T, name string) string {
 }
 
 // checkGolden compares got with testdata/<TestName>/<file>.golden.
-func checkGolden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", strings.Split(t.Name(), "/")[0], file+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/detect -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs (run go test ./pkg/detect -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
+func checkGolden(t *testing.T, file string, got []byte) { t.Helper(); golden.Check(t, file, got) }
 
 func serviceNames(r *Result) []string {
 	var out []string
