@@ -1,6 +1,10 @@
-// Package deploy takes an app from its working tree to a running, answering
-// URL on the local cluster. The pipeline is one ordered list of small steps
-// (steps.go); every external program runs through run.Runner.
+// Package deploy owns the operations that change what runs in the cluster:
+// Run (the deploy pipeline: an ordered list of small steps, each taking
+// what it needs and returning what it produces) and UpdateEnv (a new
+// Secret and a roll of the pods, for `cupaas env`). What depends on the kind
+// of cluster is asked of pkg/cluster, what concerns the app's pods of
+// pkg/app, and where the app's files live of pkg/home; every external
+// program runs through run.Runner.
 package deploy
 
 import (
