@@ -395,7 +395,7 @@ func (a *App) Events(ctx context.Context, pod corev1.Pod) []string {
 		return nil
 	}
 	sort.SliceStable(list.Items, func(i, j int) bool {
-		return list.Items[i].LastTimestamp.Before(&list.Items[j].LastTimestamp)
+		return eventTime(list.Items[i]).Before(eventTime(list.Items[j]))
 	})
 	items := list.Items
 	if len(items) > 5 {
@@ -406,4 +406,13 @@ func (a *App) Events(ctx context.Context, pod corev1.Pod) []string {
 		lines = append(lines, fmt.Sprintf("  %s %s: %s", e.Type, e.Reason, strings.TrimSpace(e.Message)))
 	}
 	return lines
+}
+
+// eventTime is when an event last happened: the scheduler's events have
+// only eventTime, the kubelet's lastTimestamp.
+func eventTime(e corev1.Event) time.Time {
+	if !e.LastTimestamp.IsZero() {
+		return e.LastTimestamp.Time
+	}
+	return e.EventTime.Time
 }

@@ -525,3 +525,20 @@ func TestWaitRolloutDone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Events are ordered by when they last happened: the scheduler's events
+// carry only eventTime, and must not always come first.
+func TestEventsOrder(t *testing.T) {
+	f := runtest.New(t)
+	f.Stub(kube("get", "events", "--field-selector", "involvedObject.name=tasks-1", "-o", "json")...).Stdout(`{"items":[
+	 {"type":"Normal","reason":"Pulled","message":"pulled","lastTimestamp":"2026-12-01T10:00:05Z"},
+	 {"type":"Warning","reason":"FailedScheduling","message":"later","eventTime":"2026-12-01T10:00:09.000000Z"},
+	 {"type":"Normal","reason":"Created","message":"created","lastTimestamp":"2026-12-01T10:00:07Z"}]}`)
+	var pod corev1.Pod
+	pod.Name = "tasks-1"
+	got := newApp(f).Events(context.Background(), pod)
+	want := []string{"Recent events:", "  Normal Pulled: pulled", "  Normal Created: created", "  Warning FailedScheduling: later"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("events = %q", got)
+	}
+}
