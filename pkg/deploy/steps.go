@@ -77,9 +77,13 @@ func (p *pipeline) minikubeArgv(args ...string) []string {
 	return argv
 }
 
-// 1. Load: the config, validated, before anything is written or run.
+// 1. Load: the config and .dockerignore, validated, before anything is
+// written or run.
 func (p *pipeline) load(ctx context.Context) (result, error) {
 	c, err := config.Load(p.opts.Dir)
+	if err == nil {
+		err = config.CheckDockerignore(p.opts.Dir)
+	}
 	if err != nil {
 		return result{}, &StepError{Err: err, Usage: true}
 	}
@@ -157,11 +161,14 @@ func (p *pipeline) preflight(ctx context.Context) (result, error) {
 
 // 3. Source: name, commit and the content-hash tag.
 func (p *pipeline) source(ctx context.Context) (result, error) {
-	b, err := bundle.Prepare(p.opts.Dir, bundle.Options{})
+	b, err := bundle.Prepare(p.opts.Dir, bundle.Options{Context: ctx})
 	if err != nil {
 		return result{}, err
 	}
 	p.b = b
+	for _, w := range b.Warnings {
+		p.step.Warn(w)
+	}
 	p.report.Image = b.Image
 	p.report.Commit = b.Git.Revision()
 	detail := "tag " + b.Tag
