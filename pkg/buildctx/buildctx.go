@@ -12,9 +12,11 @@
 //     (github.com/moby/patternmatcher): `!` exceptions, `**`, a leading `/`
 //     ignored, comments. .dockerignore itself is always part of the context,
 //     as docker always sends it.
-//   - Never, whatever .dockerignore says: .cupaas.yml, .cupaas.yaml,
-//     .cupaas.env and the .cupaas/ directory at the context root. A secret
-//     must never reach an image, and editing them must not change the tag.
+//   - Never, whatever .dockerignore says: .cupaas.yml and .cupaas.yaml at
+//     the context root; at any depth .cupaas.env, .cupaas/, .git and the
+//     temporary files a killed write of a cupaas file leaves
+//     (..cupaas.env.tmp-123). A secret must never reach an image, and
+//     editing them must not change the tag.
 //   - Per file: its path, its type (regular or link), its permission bits,
 //     its size and the SHA-256 of its content. Modification times do not
 //     count.
@@ -22,6 +24,7 @@ package buildctx
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -37,6 +40,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -45,12 +49,41 @@ import (
 // IgnoreFile is the name of the ignore file at the context root.
 const IgnoreFile = ".dockerignore"
 
-// isForced reports whether a name at the context root is never part of the
-// context: the app's config, its secrets and cupaas' own state.
-func isForced(name string) bool {
+// isForced reports whether the entry name, at the context root when root,
+// is never part of the context: cupaas' config (at the root: editing it
+// must not change the tag), its secrets and state and their temporary
+// files (at any depth: a nested app's .cupaas.env is as secret as the
+// root's) and git's data (at any depth: .git/config may hold a token, and
+// .git/index changes on every `git status`). A nested .cupaas.yml is sent:
+// it holds no secret and is a file of the app like any other.
+func isForced(name string, root bool) bool {
 	switch name {
-	case ".cupaas.yml", ".cupaas.yaml", ".cupaas.env", ".cupaas":
+	case ".cupaas.env", ".cupaas", ".git":
 		return true
+	case ".cupaas.yml", ".cupaas.yaml":
+		return root
+	}
+	// A temporary file of pkg/atomicfile (".<name>.tmp-<n>") left by a
+	// killed write of a cupaas file.
+	if rest, ok := strings.CutPrefix(name, "."); ok {
+		for _, own := range []string{".cupaas.env", ".cupaas.yml", ".cupaas.yaml"} {
+			if strings.HasPrefix(rest, own+".tmp-") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Forced reports whether the slash path rel, relative to the context root,
+// is never sent to docker whatever .dockerignore says: it is, or is below,
+// one of cupaas' own files or git's data (see the package doc).
+func Forced(rel string) bool {
+	rel = path.Clean(rel)
+	for i, seg := range strings.Split(rel, "/") {
+		if isForced(seg, i == 0) {
+			return true
+		}
 	}
 	return false
 }
@@ -69,7 +102,7 @@ type File struct {
 // their slash paths) after the ignore rules.
 func Files(contextDir string) ([]File, error) {
 	root := filepath.Clean(contextDir)
-	entries, err := list(root)
+	entries, err := list(context.Background(), root)
 	if err != nil {
 		return nil, err
 	}
@@ -93,17 +126,66 @@ func Files(contextDir string) ([]File, error) {
 // the content or link target>". A path cannot hold a NUL and the Dockerfile
 // is length-prefixed, so two different inputs cannot give the same stream.
 // File contents are hashed in parallel, one worker per CPU.
-func Hash(contextDir string, dockerfile []byte) (string, error) {
+//
+// When ctx ends, Hash stops between two files, or between two chunks of a
+// large file, and returns ctx.Err().
+func Hash(ctx context.Context, contextDir string, dockerfile []byte) (string, error) {
+	s, err := Inspect(ctx, contextDir, dockerfile)
+	return s.Hash, err
+}
+
+// Summary is what Inspect finds in a build context.
+type Summary struct {
+	// Hash is the hex SHA-256 that Hash returns.
+	Hash string
+	// Sensitive are the paths of the context's files whose names suggest
+	// a secret (LooksSensitive), in path order: they would be sent to
+	// docker and could end up in the image.
+	Sensitive []string
+}
+
+// Inspect is Hash, and lists the files of the context that look like
+// secrets.
+func Inspect(ctx context.Context, contextDir string, dockerfile []byte) (Summary, error) {
 	root := filepath.Clean(contextDir)
-	entries, err := list(root)
+	entries, err := list(ctx, root)
 	if err != nil {
-		return "", err
+		return Summary{}, err
 	}
-	digests, err := digestAll(root, entries)
+	digests, err := digestAll(ctx, root, entries)
 	if err != nil {
-		return "", err
+		return Summary{}, err
 	}
-	return combine(dockerfile, entries, digests), nil
+	s := Summary{Hash: combine(dockerfile, entries, digests)}
+	for _, e := range entries {
+		if LooksSensitive(e.rel) {
+			s.Sensitive = append(s.Sensitive, e.rel)
+		}
+	}
+	return s, nil
+}
+
+// LooksSensitive reports whether the name of the file at the slash path rel
+// suggests that it holds a secret: .env and .env.<anything> but examples
+// (.env.example, .env.sample, .env.template, .env.dist), *.pem, *.p12,
+// *.pfx, credentials.json, .netrc and SSH private keys (id_rsa, id_dsa,
+// id_ecdsa, id_ed25519), at any depth.
+func LooksSensitive(rel string) bool {
+	name := strings.ToLower(path.Base(rel))
+	switch name {
+	case ".env", "credentials.json", ".netrc", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519":
+		return true
+	case ".env.example", ".env.sample", ".env.template", ".env.dist":
+		return false
+	}
+	if strings.HasPrefix(name, ".env.") {
+		return true
+	}
+	switch path.Ext(name) {
+	case ".pem", ".p12", ".pfx":
+		return true
+	}
+	return false
 }
 
 // combine is the hash of the Dockerfile and the files' digests, in the
@@ -137,8 +219,8 @@ func combine(dockerfile []byte, entries []entry, digests []digest) string {
 }
 
 // Tag returns the first 12 hex digits of Hash.
-func Tag(contextDir string, dockerfile []byte) (string, error) {
-	h, err := Hash(contextDir, dockerfile)
+func Tag(ctx context.Context, contextDir string, dockerfile []byte) (string, error) {
+	h, err := Hash(ctx, contextDir, dockerfile)
 	if err != nil {
 		return "", err
 	}
@@ -165,13 +247,14 @@ func (e entry) abs(root string) string {
 	return root + string(filepath.Separator) + filepath.FromSlash(e.rel)
 }
 
-// list walks the context and returns its files sorted by path.
-func list(root string) ([]entry, error) {
+// list walks the context and returns its files sorted by path. It stops
+// with ctx.Err() when ctx ends.
+func list(ctx context.Context, root string) ([]entry, error) {
 	rules, err := readIgnore(root)
 	if err != nil {
 		return nil, err
 	}
-	w := walker{rules: rules}
+	w := walker{ctx: ctx, rules: rules}
 	if err := w.walk("", root, patternmatcher.MatchInfo{}); err != nil {
 		return nil, err
 	}
@@ -182,6 +265,7 @@ func list(root string) ([]entry, error) {
 }
 
 type walker struct {
+	ctx   context.Context
 	rules *ignoreRules // nil without patterns
 	out   []entry
 }
@@ -189,6 +273,9 @@ type walker struct {
 // walk adds the files below the directory abs (rel in the context; "" for
 // the root), whose own match state is parent.
 func (w *walker) walk(rel, abs string, parent patternmatcher.MatchInfo) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
 	dirents, err := os.ReadDir(abs)
 	if err != nil {
 		return fmt.Errorf("cannot read the build context: %w", err)
@@ -198,7 +285,8 @@ func (w *walker) walk(rel, abs string, parent patternmatcher.MatchInfo) error {
 		p := name
 		if rel != "" {
 			p = rel + "/" + name
-		} else if isForced(name) {
+		}
+		if isForced(name, rel == "") {
 			continue
 		}
 		excluded, info := false, patternmatcher.MatchInfo{}
@@ -257,11 +345,12 @@ func readIgnore(root string) (*ignoreRules, error) {
 	}
 	// patternmatcher does not say which pattern is bad, and reports some
 	// only when they are first used: check each line first.
-	for i, line := range strings.Split(string(data), "\n") {
+	lines := strings.Split(string(data), "\n")
+	for i, line := range lines {
 		pats, _ := ignorefile.ReadAll(strings.NewReader(line))
 		for _, pat := range pats {
 			if err := checkPattern(pat); err != nil {
-				return nil, fmt.Errorf("%s:%d: invalid pattern %q: %v; fix or remove the line", file, i+1, strings.TrimSpace(line), err)
+				return nil, newIgnoreError(file, lines, i+1, fmt.Sprintf("invalid pattern %q: %v", strings.TrimSpace(line), err))
 			}
 		}
 	}
@@ -278,9 +367,46 @@ func readIgnore(root string) (*ignoreRules, error) {
 	return r, nil
 }
 
+// IgnoreError is a bad line of .dockerignore.
+type IgnoreError struct {
+	// File is the path of the .dockerignore.
+	File string
+	// Line is 1-based.
+	Line int
+	Msg  string
+	// Lines are the file's lines (invalid UTF-8 replaced), to show the
+	// line in context.
+	Lines []string
+}
+
+func (e *IgnoreError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+func newIgnoreError(file string, lines []string, line int, msg string) *IgnoreError {
+	shown := make([]string, len(lines))
+	for i, l := range lines {
+		shown[i] = strings.ToValidUTF8(l, "\uFFFD")
+	}
+	return &IgnoreError{File: file, Line: line, Msg: msg + "; fix or remove the line", Lines: shown}
+}
+
+// CheckIgnore reads the .dockerignore of contextDir, if any, and returns
+// an *IgnoreError for its first bad line.
+func CheckIgnore(contextDir string) error {
+	_, err := readIgnore(filepath.Clean(contextDir))
+	return err
+}
+
 // checkPattern reports a pattern that patternmatcher refuses, or would
 // refuse when it first compares a path with it.
 func checkPattern(pat string) error {
+	// patternmatcher reads a pattern with text/scanner, which prints
+	// these to stderr, goes on, and matches something else.
+	if !utf8.ValidString(pat) {
+		return errors.New("not valid UTF-8 text (save the file as UTF-8)")
+	}
+	if strings.ContainsRune(pat, 0) {
+		return errors.New("holds a NUL byte")
+	}
 	if _, err := patternmatcher.New([]string{pat}); err != nil {
 		return err
 	}
@@ -341,20 +467,23 @@ type digest struct {
 	perm fs.FileMode
 }
 
-// digestAll hashes the files with one worker per CPU.
-func digestAll(root string, entries []entry) ([]digest, error) {
+// digestAll hashes the files with one worker per CPU. When ctx ends, the
+// workers stop between two files or two chunks and it returns ctx.Err().
+func digestAll(ctx context.Context, root string, entries []entry) ([]digest, error) {
 	out := make([]digest, len(entries))
 	errs := make([]error, len(entries))
 	var (
 		next   atomic.Int64
 		failed atomic.Bool
+		stop   atomic.Bool // ctx ended: checked between chunks
 		wg     sync.WaitGroup
 	)
+	defer context.AfterFunc(ctx, func() { stop.Store(true) })()
 	for range min(runtime.NumCPU(), max(len(entries), 1)) {
 		wg.Go(func() {
 			h := sha256.New()
 			buf := make([]byte, 64<<10)
-			for !failed.Load() {
+			for !failed.Load() && !stop.Load() {
 				i := int(next.Add(1) - 1)
 				if i >= len(entries) {
 					return
@@ -365,7 +494,10 @@ func digestAll(root string, entries []entry) ([]digest, error) {
 				if e.link {
 					err = hashLink(h, e.abs(root), d)
 				} else {
-					err = hashFile(h, buf, e.abs(root), d)
+					err = hashFile(h, buf, e.abs(root), d, &stop)
+				}
+				if errors.Is(err, errStopped) {
+					return
 				}
 				if err != nil {
 					errs[i] = fmt.Errorf("cannot read %s of the build context: %w; make it readable or add it to %s", e.rel, err, IgnoreFile)
@@ -377,6 +509,9 @@ func digestAll(root string, entries []entry) ([]digest, error) {
 		})
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -384,6 +519,9 @@ func digestAll(root string, entries []entry) ([]digest, error) {
 	}
 	return out, nil
 }
+
+// errStopped is returned by hashFile when it was told to stop.
+var errStopped = errors.New("stopped")
 
 // hashLink writes a link's target to h; the link is not followed.
 func hashLink(h hash.Hash, abs string, d *digest) error {

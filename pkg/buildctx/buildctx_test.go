@@ -2,14 +2,18 @@ package buildctx
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -143,9 +147,28 @@ func TestFilesForcedExcludes(t *testing.T) {
 			"app.py": "", ".cupaas.yml": "", ".cupaas.env": "SECRET=1", ".cupaas/credentials.json": "",
 			".dockerignore": "*\n!app.py\n!.cupaas.env\n!.cupaas.yml\n!.cupaas\n!.cupaas/**\n",
 		}, []string{".dockerignore", "app.py"}},
-		{"only at the root, only these names", map[string]string{
-			".cupaas.yml.bak": "", ".cupaas.env.example": "", ".cupaasrc": "", "sub/.cupaas.env": "", "sub/.cupaas/x": "",
-		}, []string{".cupaas.env.example", ".cupaas.yml.bak", ".cupaasrc", "sub/.cupaas.env", "sub/.cupaas/x"}},
+		{"only these names", map[string]string{
+			".cupaas.yml.bak": "", ".cupaas.env.example": "", ".cupaasrc": "", ".gitignore": "", ".github/workflows/ci.yml": "", ".git.bak": "",
+			".cupaas.env.tmp-1": "", "..cupaas.envx": "", ".Dockerfile.tmp-1": "",
+		}, []string{"..cupaas.envx", ".Dockerfile.tmp-1", ".cupaas.env.example", ".cupaas.env.tmp-1", ".cupaas.yml.bak", ".cupaasrc", ".git.bak", ".github/workflows/ci.yml", ".gitignore"}},
+		// A nested app's secrets and state are as secret as the root's;
+		// its .cupaas.yml is a file of the app like any other.
+		{"a nested app, at any depth", map[string]string{
+			"app.py": "", "svc/.cupaas.yml": "name: svc", "svc/.cupaas.yaml": "", "svc/.cupaas.env": "TOKEN=s3cret", "svc/.cupaas/credentials.json": "{}",
+			"svc/app.py": "", "a/b/c/.cupaas.env": "X=1", "a/b/c/.cupaas/state.json": "", "d/.cupaas": "a file",
+		}, []string{"app.py", "svc/.cupaas.yaml", "svc/.cupaas.yml", "svc/app.py"}},
+		{"git's data at any depth, directory or file", map[string]string{
+			"app.py": "", ".git/config": "[remote]\nurl = https://token@x", ".git/index": "", "vendor/lib/.git": "gitdir: ../../.git/modules/lib",
+			"vendor/lib/x.go": "", "sub/.git/HEAD": "",
+		}, []string{"app.py", "vendor/lib/x.go"}},
+		{"leftover temporary files of cupaas' files, at any depth", map[string]string{
+			"app.py": "", "..cupaas.env.tmp-123": "TOKEN=s3cret", "svc/..cupaas.env.tmp-9": "", "..cupaas.yml.tmp-1": "", "..cupaas.yaml.tmp-2": "",
+			"svc/..cupaas.yml.tmp-3": "",
+		}, []string{"app.py"}},
+		{"even when .dockerignore asks for them, at any depth", map[string]string{
+			"app.py": "", "svc/.cupaas.env": "X=1", ".git/config": "", "..cupaas.env.tmp-1": "",
+			".dockerignore": "*\n!app.py\n!svc/.cupaas.env\n!**/.cupaas.env\n!.git\n!.git/**\n!..cupaas.env.tmp-1\n",
+		}, []string{".dockerignore", "app.py"}},
 		{".cupaas as a file", map[string]string{".cupaas": "x", "a": ""}, []string{"a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,7 +263,7 @@ func TestExcludedDirIsNotWalked(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte(tc.ignore), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Hash(dir, nil)
+		_, err := Hash(context.Background(), dir, nil)
 		if tc.walked && (err == nil || !strings.Contains(err.Error(), "file name too long")) {
 			t.Errorf(".dockerignore %q: err = %v, want the walk to fail in node_modules", tc.ignore, err)
 		}
@@ -256,27 +279,68 @@ func TestExcludedDirIsNotWalked(t *testing.T) {
 }
 
 func TestBadDockerignore(t *testing.T) {
-	for _, tc := range []struct{ ignore, want string }{
-		{"# comment\nnode_modules\n[\n", `.dockerignore:3: invalid pattern "[": syntax error in pattern`},
-		{"a\n\n!\n", `.dockerignore:3: invalid pattern "!": illegal exclusion pattern`},
-		{"x\n!lib/[z-a].py\n", `.dockerignore:2: invalid pattern "!lib/[z-a].py": syntax error in pattern`},
+	for _, tc := range []struct {
+		ignore, want string
+		line         int
+	}{
+		{"# comment\nnode_modules\n[\n", `.dockerignore:3: invalid pattern "[": syntax error in pattern; fix or remove the line`, 3},
+		{"a\n\n!\n", `.dockerignore:3: invalid pattern "!": illegal exclusion pattern: "!"; fix or remove the line`, 3},
+		{"x\n!lib/[z-a].py\n", `.dockerignore:2: invalid pattern "!lib/[z-a].py": syntax error in pattern; fix or remove the line`, 2},
+		// text/scanner, which patternmatcher uses, printed these to
+		// stderr (unnamed, several times) and went on.
+		{"node_modules\n\xff\xfe bad\n*.pyc\n", `.dockerignore:2: invalid pattern "\xff\xfe bad": not valid UTF-8 text (save the file as UTF-8); fix or remove the line`, 2},
+		{"a\x00b\n", `.dockerignore:1: invalid pattern "a\x00b": holds a NUL byte; fix or remove the line`, 1},
+		{"!x\xc3\n", `.dockerignore:1: invalid pattern "!x\xc3": not valid UTF-8 text (save the file as UTF-8); fix or remove the line`, 1},
 	} {
 		dir := tree(t, map[string]string{"a": "", ".dockerignore": tc.ignore})
 		for name, f := range map[string]func() error{
-			"Hash":  func() error { _, err := Hash(dir, nil); return err },
-			"Files": func() error { _, err := Files(dir); return err },
+			"Hash":        func() error { _, err := Hash(context.Background(), dir, nil); return err },
+			"Files":       func() error { _, err := Files(dir); return err },
+			"CheckIgnore": func() error { return CheckIgnore(dir) },
 		} {
-			err := f()
-			if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, tc.want)) {
-				t.Errorf("%s with %q: err = %v, want it to hold %q", name, tc.ignore, err, filepath.Join(dir, tc.want))
+			var err error
+			stderr := captureStderr(t, func() { err = f() })
+			want := filepath.Join(dir, tc.want)
+			var ie *IgnoreError
+			if err == nil || err.Error() != want || !errors.As(err, &ie) || ie.Line != tc.line || ie.File != filepath.Join(dir, ".dockerignore") {
+				t.Errorf("%s with %q: err = %#v, want an *IgnoreError %q", name, tc.ignore, err, want)
+			} else if len(ie.Lines) < tc.line || !utf8.ValidString(ie.Lines[tc.line-1]) {
+				t.Errorf("%s with %q: Lines = %q, want the file's lines in valid UTF-8", name, tc.ignore, ie.Lines)
+			}
+			if stderr != "" {
+				t.Errorf("%s with %q printed %q", name, tc.ignore, stderr)
 			}
 		}
 	}
+	// A comment may hold anything: docker never reads it as a pattern.
+	dir := tree(t, map[string]string{"a": "", ".dockerignore": "# caf\xe9\nb\n"})
+	if err := CheckIgnore(dir); err != nil {
+		t.Errorf("a Latin-1 comment: %v", err)
+	}
+}
+
+// captureStderr returns what f writes to os.Stderr.
+func captureStderr(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stderr
+	os.Stderr = w
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	f()
+	os.Stderr = old
+	w.Close()
+	out := <-done
+	r.Close()
+	return string(out)
 }
 
 func TestMissingContext(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "gone")
-	_, err := Hash(dir, nil)
+	_, err := Hash(context.Background(), dir, nil)
 	if err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("err = %v, want one naming %s", err, dir)
 	}
@@ -286,7 +350,7 @@ func TestMissingContext(t *testing.T) {
 // hashing: the error names it and says what to do.
 func TestVanishedFile(t *testing.T) {
 	dir := tree(t, map[string]string{"a": "1"})
-	_, err := digestAll(dir, []entry{{rel: "a"}, {rel: "lib/gone.py"}})
+	_, err := digestAll(context.Background(), dir, []entry{{rel: "a"}, {rel: "lib/gone.py"}})
 	if err == nil || !strings.Contains(err.Error(), "cannot read lib/gone.py of the build context") ||
 		!strings.Contains(err.Error(), "no such file") || !strings.Contains(err.Error(), "add it to .dockerignore") {
 		t.Fatalf("err = %v", err)
@@ -295,7 +359,7 @@ func TestVanishedFile(t *testing.T) {
 
 func hashOf(t *testing.T, dir, dockerfile string) string {
 	t.Helper()
-	h, err := Hash(dir, []byte(dockerfile))
+	h, err := Hash(context.Background(), dir, []byte(dockerfile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +376,7 @@ func TestHashSensitivity(t *testing.T) {
 	if len(base) != 64 || strings.Trim(base, "0123456789abcdef") != "" {
 		t.Fatalf("Hash = %q, want 64 hex digits", base)
 	}
-	tag, err := Tag(tree(t, files), []byte(dockerfile))
+	tag, err := Tag(context.Background(), tree(t, files), []byte(dockerfile))
 	if err != nil || tag != base[:12] {
 		t.Fatalf("Tag = %q, %v; want %q", tag, err, base[:12])
 	}
@@ -462,6 +526,11 @@ func goldenTree(t *testing.T) string {
 		{".cupaas.env", "SECRET=1\n", 0o600},
 		{".cupaas.yml", "name: x\n", 0o644},
 		{".cupaas/build/Dockerfile", "FROM x\n", 0o644},
+		{"..cupaas.env.tmp-123", "SECRET=1\n", 0o600},
+		{".git/config", "[remote \"origin\"]\n\turl = https://user:token@example.com/x.git\n", 0o644},
+		{".git/index", "DIRC", 0o644},
+		{"lib/.cupaas.env", "SECRET=2\n", 0o600},
+		{"lib/.cupaas/credentials.json", "{}\n", 0o600},
 		{"app.py", "print(1)\n", 0o644},
 		{"bin/run", "#!/bin/sh\necho hi\n", 0o755},
 		{"lib/a.py", "a = 1\n", 0o644},
@@ -487,7 +556,7 @@ func TestHashGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := Hash(dir, []byte("FROM python:3.12\nCOPY . .\n"))
+	hash, err := Hash(context.Background(), dir, []byte("FROM python:3.12\nCOPY . .\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,7 +610,7 @@ func BenchmarkHash20k(b *testing.B) {
 	root := b.TempDir()
 	genTree(b, root, 200, 100)
 	for b.Loop() {
-		if _, err := Hash(root, []byte("FROM x")); err != nil {
+		if _, err := Hash(context.Background(), root, []byte("FROM x")); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -557,7 +626,7 @@ func BenchmarkHash20kWithIgnoredTree(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := Hash(root, []byte("FROM x")); err != nil {
+		if _, err := Hash(context.Background(), root, []byte("FROM x")); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@
 package buildctx
 
 import (
+	"context"
 	"path/filepath"
 	"reflect"
 	"syscall"
@@ -24,7 +25,7 @@ func TestSpecialFilesAreLeftOut(t *testing.T) {
 		t.Error("a FIFO changed the hash")
 	}
 	// A regular file that became a FIFO after the walk fails cleanly.
-	_, err := digestAll(dir, []entry{{rel: "pipe"}})
+	_, err := digestAll(context.Background(), dir, []entry{{rel: "pipe"}})
 	if err == nil {
 		t.Fatal("hashing a FIFO as a file did not fail")
 	}

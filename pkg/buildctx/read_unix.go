@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash"
 	"io/fs"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -13,8 +14,10 @@ import (
 // size and permissions in d. It goes to the system directly: open, fstat,
 // read, close are half the system calls of os.Open, Stat, Read, Close,
 // which also register the file with the poller and read once more for EOF.
-// It reads as many bytes as fstat reported, like the tar stream does.
-func hashFile(h hash.Hash, buf []byte, abs string, d *digest) error {
+// It reads as many bytes as fstat reported, like the tar stream does. It
+// returns errStopped as soon as stop (when not nil) is set, checked before
+// each chunk.
+func hashFile(h hash.Hash, buf []byte, abs string, d *digest, stop *atomic.Bool) error {
 	// O_NONBLOCK: a file replaced by a FIFO since the walk must not block
 	// the open.
 	const flags = syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
@@ -39,6 +42,9 @@ func hashFile(h hash.Hash, buf []byte, abs string, d *digest) error {
 	}
 	var total int64
 	for total < st.Size {
+		if stop != nil && stop.Load() {
+			return errStopped
+		}
 		n, err := syscall.Read(fd, buf[:min(int64(len(buf)), st.Size-total)])
 		if err == syscall.EINTR {
 			continue

@@ -2,6 +2,7 @@ package buildctx
 
 import (
 	"archive/tar"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -13,8 +14,9 @@ import (
 )
 
 // Tar writes the build context as a tar stream: exactly the files that
-// Hash covers (so .cupaas.env, .cupaas/ and .cupaas.yml are never sent,
-// whatever the project's .dockerignore says), plus the Dockerfile at
+// Hash covers (so .cupaas.env, .cupaas/ and .git at any depth and the root
+// .cupaas.yml are never sent, whatever the project's .dockerignore says),
+// plus the Dockerfile at
 // dockerfileName (a slash path), which wins over a context file of that
 // name. `docker build -f <dockerfileName> -` reads it from stdin.
 //
@@ -23,7 +25,7 @@ import (
 // the caller can refuse to tag the image with a hash of other content.
 func Tar(w io.Writer, contextDir, dockerfileName string, dockerfile []byte) (string, error) {
 	root := filepath.Clean(contextDir)
-	entries, err := list(root)
+	entries, err := list(context.Background(), root)
 	if err != nil {
 		return "", err
 	}
@@ -58,7 +60,7 @@ func Tar(w io.Writer, contextDir, dockerfileName string, dockerfile []byte) (str
 			if e.link {
 				err = hashLink(h, abs, d)
 			} else {
-				err = hashFile(h, buf, abs, d)
+				err = hashFile(h, buf, abs, d, nil)
 			}
 			if err != nil {
 				return fail(err)

@@ -3,6 +3,7 @@ package buildctx
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,10 @@ func TestTarHoldsExactlyTheHashedFiles(t *testing.T) {
 	dir := tree(t, map[string]string{
 		"app.py": "print(1)", "lib/x.py": "x", ".cupaas.env": "SECRET=1", ".cupaas/credentials.json": "{}",
 		".cupaas.yml": "runtime: x", "node_modules/m.js": "", ".dockerignore": "node_modules\n", "Dockerfile": "FROM mine",
+		// A nested app's secrets, git's data and a killed write's
+		// leftover never go to docker either.
+		"svc/.cupaas.env": "TOKEN=s3cret", "svc/.cupaas/credentials.json": "{}", "svc/.cupaas.yml": "name: svc",
+		".git/config": "url = https://token@x", "svc/.git": "gitdir: x", "..cupaas.env.tmp-123": "SECRET=1",
 	})
 	if err := os.Chmod(filepath.Join(dir, "app.py"), 0o755); err != nil {
 		t.Fatal(err)
@@ -25,7 +30,7 @@ func TestTarHoldsExactlyTheHashedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, _ := Hash(dir, []byte("FROM generated")); sent != want {
+	if want, _ := Hash(context.Background(), dir, []byte("FROM generated")); sent != want {
 		t.Fatalf("Tar's hash %s, Hash %s", sent, want)
 	}
 	tr := tar.NewReader(&buf)
@@ -54,6 +59,7 @@ func TestTarHoldsExactlyTheHashedFiles(t *testing.T) {
 	want := map[string]string{
 		".dockerignore": "644 node_modules\n", "Dockerfile": "644 FROM mine", "app.py": "755 print(1)", "lib/": "dir", "lib/x.py": "644 x",
 		"link.py": "-> app.py", ".cupaas/": "dir", ".cupaas/build/": "dir", ".cupaas/build/Dockerfile": "644 FROM generated",
+		"svc/": "dir", "svc/.cupaas.yml": "644 name: svc",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("tar:\n%v\nwant\n%v", got, want)
@@ -87,7 +93,7 @@ func TestTarDockerfileWinsOverAContextFile(t *testing.T) {
 // The hash Tar returns is of what it sent: a file saved after Hash shows.
 func TestTarHashShowsAChangeSinceHash(t *testing.T) {
 	dir := tree(t, map[string]string{"app.py": "print(1)", "Dockerfile": "FROM mine"})
-	before, err := Hash(dir, []byte("FROM gen"))
+	before, err := Hash(context.Background(), dir, []byte("FROM gen"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +104,7 @@ func TestTarHashShowsAChangeSinceHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, _ := Hash(dir, []byte("FROM gen"))
+	after, _ := Hash(context.Background(), dir, []byte("FROM gen"))
 	if sent == before || sent != after {
 		t.Fatalf("before %s, sent %s, after %s", before, sent, after)
 	}

@@ -5,9 +5,13 @@
 package bundle
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -45,6 +49,9 @@ type Options struct {
 	// Home holds the app's secrets and credentials; the zero value means
 	// the home of the app in dir.
 	Home home.Home
+	// Context ends the hashing of the build context early (Ctrl-C); nil
+	// means context.Background().
+	Context context.Context
 }
 
 // Bundle is a prepared app: what render prints and deploy applies.
@@ -69,6 +76,9 @@ type Bundle struct {
 	Credentials map[string]credentials.Service
 	// Secrets are the app's secrets from the secrets file.
 	Secrets map[string]string
+	// Warnings are for the user, such as files that look like secrets in
+	// the build context. Only set when the tag is computed.
+	Warnings []string
 }
 
 // Prepare loads the app whose source is in dir and renders it. It writes
@@ -88,11 +98,25 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 			return nil, err
 		}
 	}
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	b := &Bundle{Config: c}
 	if c.Dockerfile != "" {
 		b.OwnDockerfile = true
 		b.DockerfilePath = filepath.Join(dir, filepath.FromSlash(c.Dockerfile))
-		if b.Dockerfile, err = os.ReadFile(b.DockerfilePath); err != nil {
+		// Checked again at read time: config checked it when it was
+		// loaded (for a deployed config, maybe long ago).
+		real, err := buildctx.ResolveDockerfile(dir, c.Dockerfile)
+		var pathErr *fs.PathError
+		if err != nil && !errors.As(err, &pathErr) {
+			return nil, fmt.Errorf("%s: dockerfile %s %v; name a Dockerfile inside the app, such as `dockerfile: Dockerfile`", c.File, c.Dockerfile, err)
+		}
+		if err == nil {
+			b.Dockerfile, err = os.ReadFile(real)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("cannot read the Dockerfile named in %s: %w", c.File, err)
 		}
 	} else {
@@ -107,8 +131,18 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 
 	b.Tag = opts.Tag
 	if b.Tag == "" {
-		if b.Tag, err = buildctx.Tag(dir, b.Dockerfile); err != nil {
+		// A bad line of .dockerignore is a problem of the app's files
+		// (exit 2), named with its line.
+		if err := config.CheckDockerignore(dir); err != nil {
 			return nil, err
+		}
+		sum, err := buildctx.Inspect(ctx, dir, b.Dockerfile)
+		if err != nil {
+			return nil, err
+		}
+		b.Tag = sum.Hash[:12]
+		if w := sensitiveWarning(sum.Sensitive); w != "" {
+			b.Warnings = append(b.Warnings, w)
 		}
 	}
 	if b.Image, err = opts.Cluster.Image(c.Name, b.Tag); err != nil {
@@ -141,6 +175,20 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// sensitiveWarning names the files of the build context that look like
+// secrets (at most five of them), or is "" when there are none.
+func sensitiveWarning(files []string) string {
+	if len(files) == 0 {
+		return ""
+	}
+	const most = 5
+	list := strings.Join(files[:min(len(files), most)], ", ")
+	if len(files) > most {
+		list += fmt.Sprintf(" and %d more", len(files)-most)
+	}
+	return fmt.Sprintf("sending files that may hold secrets to docker build, where COPY can put them in the image: %s; list them in %s to keep them out", list, buildctx.IgnoreFile)
 }
 
 // Manifests returns the objects as multi-document YAML; with redact the

@@ -49,6 +49,8 @@ func TestScripts(t *testing.T) {
 			"without":  cmdWithout,
 			"waitfile": cmdWaitFile,
 			"mkfile":   cmdMkfile,
+			"sparse":   cmdSparse,
+			"sleep":    cmdSleep,
 			"waitcall": cmdWaitCall,
 			"cmpcalls": cmdCmpCalls,
 		},
@@ -66,6 +68,32 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("mkfile: %v", err)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), bytes.Repeat([]byte("x"), n), 0o644))
+}
+
+// cmdSparse (`sparse NAME GIB`) makes a sparse file of GIB GiB: it reads
+// as zeros and takes no disk space.
+func cmdSparse(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sparse NAME GIB")
+	}
+	n, err := strconv.ParseInt(args[1], 10, 64)
+	if err != nil {
+		ts.Fatalf("sparse: %v", err)
+	}
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(f.Truncate(n << 30))
+	ts.Check(f.Close())
+}
+
+// cmdSleep (`sleep DURATION`) waits.
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
 }
 
 func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cupaas/cupaas/pkg/buildctx"
 	"github.com/cupaas/cupaas/pkg/gitsource"
 )
 
@@ -126,9 +127,19 @@ func (c *Config) resolve(ps *problems) {
 		}
 	}
 	if c.Dockerfile != "" {
-		p := filepath.Join(c.Dir, filepath.FromSlash(c.Dockerfile))
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			l, col := c.at("dockerfile")
+		l, col := c.at("dockerfile")
+		real, err := buildctx.ResolveDockerfile(c.Dir, c.Dockerfile)
+		var pathErr *fs.PathError // missing, unreadable: not found
+		if err != nil && !errors.As(err, &pathErr) {
+			ps.add(l, col, "dockerfile %s %v; name a Dockerfile inside the app, such as `dockerfile: Dockerfile`", c.Dockerfile, err)
+			return
+		}
+		found := false
+		if err == nil {
+			st, err := os.Stat(real)
+			found = err == nil && !st.IsDir()
+		}
+		if !found {
 			ps.add(l, col, "dockerfile %s not found in %s; check the path or remove dockerfile: to let cupaas generate one", c.Dockerfile, displayDir(c.Dir))
 		}
 		return
@@ -189,4 +200,17 @@ func NodeEntrypoint(dir string) ([]string, error) {
 		return []string{"node", pkg.Main}, nil
 	}
 	return nil, fmt.Errorf("entrypoint is required: %s has no \"start\" script and no \"main\"; add one, or set entrypoint: [node, server.js]", p)
+}
+
+// CheckDockerignore reads the app's .dockerignore, if any, and returns a bad
+// line of it as an *Error, like a problem of the config file: one clear
+// error naming the file and the line. Other errors (an unreadable file) are
+// returned as they are.
+func CheckDockerignore(dir string) error {
+	err := buildctx.CheckIgnore(dir)
+	var ie *buildctx.IgnoreError
+	if errors.As(err, &ie) {
+		return &Error{Problems: []Problem{{File: ie.File, Line: ie.Line, Msg: ie.Msg}}, Lines: ie.Lines}
+	}
+	return err
 }

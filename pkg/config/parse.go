@@ -15,6 +15,8 @@ import (
 	"github.com/kballard/go-shellquote"
 	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/cupaas/cupaas/pkg/buildctx"
 )
 
 // topKeys are the keys of schema version 1, in documentation order.
@@ -585,6 +587,10 @@ func (p *parser) dockerfile(v *yaml.Node) {
 	clean := path.Clean(strings.ReplaceAll(s, "\\", "/"))
 	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || clean == "." {
 		p.ps.add(v.Line, v.Column, "dockerfile %q must be a file inside the app directory, such as Dockerfile", s)
+		return
+	}
+	if buildctx.Forced(clean) {
+		p.ps.add(v.Line, v.Column, "dockerfile %q is one of cupaas' own files or git's data, which never reach docker; name your Dockerfile, such as `dockerfile: Dockerfile`", s)
 		return
 	}
 	p.c.Dockerfile = clean

@@ -307,6 +307,26 @@ func TestProblems(t *testing.T) {
 		{"dockerfile outside", "dockerfile: ../Dockerfile\nport: 80\n", []string{
 			`.cupaas.yml:1:13: dockerfile "../Dockerfile" must be a file inside the app directory, such as Dockerfile`,
 		}},
+		// cupaas' own files never reach docker: as the Dockerfile, a
+		// secret would be sent, and docker's parse error would print it.
+		{"dockerfile a secret", "dockerfile: .cupaas.env\nport: 80\n", []string{
+			`.cupaas.yml:1:13: dockerfile ".cupaas.env" is one of cupaas' own files or git's data, which never reach docker; name your Dockerfile, such as ` + "`dockerfile: Dockerfile`",
+		}},
+		{"dockerfile a nested app's secret", "dockerfile: ./svc/.cupaas.env\nport: 80\n", []string{
+			`.cupaas.yml:1:13: dockerfile "./svc/.cupaas.env" is one of cupaas' own files or git's data, which never reach docker; name your Dockerfile, such as ` + "`dockerfile: Dockerfile`",
+		}},
+		{"dockerfile in .cupaas", "dockerfile: .cupaas/credentials.json\nport: 80\n", []string{
+			`.cupaas.yml:1:13: dockerfile ".cupaas/credentials.json" is one of cupaas' own files or git's data, which never reach docker; name your Dockerfile, such as ` + "`dockerfile: Dockerfile`",
+		}},
+		{"dockerfile in .git", "dockerfile: .git/config\nport: 80\n", []string{
+			`.cupaas.yml:1:13: dockerfile ".git/config" is one of cupaas' own files or git's data, which never reach docker; name your Dockerfile, such as ` + "`dockerfile: Dockerfile`",
+		}},
+		{"dockerfile a leftover temporary file", "dockerfile: ..cupaas.env.tmp-12\nport: 80\n", []string{
+			`.cupaas.yml:1:13: dockerfile "..cupaas.env.tmp-12" is one of cupaas' own files or git's data, which never reach docker; name your Dockerfile, such as ` + "`dockerfile: Dockerfile`",
+		}},
+		{"dockerfile the config", "dockerfile: .cupaas.yml\nport: 80\n", []string{
+			`.cupaas.yml:1:13: dockerfile ".cupaas.yml" is one of cupaas' own files or git's data, which never reach docker; name your Dockerfile, such as ` + "`dockerfile: Dockerfile`",
+		}},
 		{"dockerfile without port", "dockerfile: Dockerfile\n", []string{
 			".cupaas.yml:1:1: port is required with dockerfile and no runtime: add `port: 8080` (the port your image listens on)",
 		}},

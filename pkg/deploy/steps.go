@@ -29,11 +29,15 @@ import (
 // The steps of a deploy, in the order Run calls them. Each takes what it
 // needs and returns what it produces.
 
-// 1. Load: the config, validated, before anything is written or run; then
+// 1. Load: the config and .dockerignore, validated, before anything is
+// written or run; then
 // the app lock (one deploy of an app at a time; the kernel frees the lock
 // of a process that died) and the record of the last deploy.
 func load(ctx context.Context, s stepIO, h home.Home, wait time.Duration) (*config.Config, *lock.Lock, *state.State, error) {
 	c, err := config.Load(h.AppDir)
+	if err == nil {
+		err = config.CheckDockerignore(h.AppDir)
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -84,9 +88,12 @@ func preflight(ctx context.Context, s stepIO, cl cluster.Cluster) (result, error
 // 3. Source: the Dockerfile, the content-hash tag, the commit, and the
 // objects rendered with the stored credentials.
 func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl cluster.Cluster) (*bundle.Bundle, result, error) {
-	b, err := bundle.Prepare(h.AppDir, bundle.Options{Config: c, Cluster: cl, Home: h})
+	b, err := bundle.Prepare(h.AppDir, bundle.Options{Context: ctx, Config: c, Cluster: cl, Home: h})
 	if err != nil {
 		return nil, result{}, err
+	}
+	for _, w := range b.Warnings {
+		s.Warn(w)
 	}
 	detail := "tag " + b.Tag
 	switch {

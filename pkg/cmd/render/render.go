@@ -3,16 +3,17 @@
 package render
 
 import (
+	"context"
 	"fmt"
-	"path"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cupaas/cupaas/pkg/buildctx"
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/render"
 )
@@ -28,6 +29,9 @@ type Options struct {
 	Tag string
 	// ShowSecrets prints the values of Secrets instead of <redacted>.
 	ShowSecrets bool
+	// Context ends the hashing of the build context early; nil means
+	// context.Background().
+	Context context.Context
 }
 
 // NewCmdRender returns the command. runF replaces the run function in tests.
@@ -44,16 +48,20 @@ inputs unless --tag sets it. Secret values are shown as <redacted> unless
 --show-secrets is given; files written with --out always hold the real
 values (kubernetes.yaml is readable by you only).
 
+--out must be outside the app directory, or under .cupaas/ (never sent to
+docker build, ignored by git): anywhere else in the app the files would
+reach the next image, secrets included.
+
 The first render of an app with services generates their credentials and
 keeps them in .cupaas/credentials.json, so that every later render and
 deploy uses the same ones.`,
 		Example: `  $ cupaas render
   $ cupaas render --show-secrets | less
-  $ cupaas render --out build/
-  ✓ Wrote build/Dockerfile
-  ✓ Wrote build/kubernetes.yaml
+  $ cupaas render --out .cupaas/out
+  ✓ Wrote .cupaas/out/Dockerfile
+  ✓ Wrote .cupaas/out/kubernetes.yaml
   Image: cupaas/tasks:3f2a9c81d4e0
-  $ cupaas render --tag v1 --out build/ && kubectl --context minikube apply -f build/kubernetes.yaml`,
+  $ cupaas render --tag v1 --out .cupaas/out && kubectl --context minikube apply -f .cupaas/out/kubernetes.yaml`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("tag") {
@@ -64,6 +72,7 @@ deploy uses the same ones.`,
 			if cmd.Flags().Changed("out") && opts.Out == "" {
 				return cmdutil.FlagErrorf("--out needs a directory")
 			}
+			opts.Context = cmd.Context()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -79,7 +88,13 @@ deploy uses the same ones.`,
 
 // Run renders the app in opts.Dir and prints or writes the result.
 func Run(opts *Options) error {
-	b, err := bundle.Prepare(opts.Dir, bundle.Options{Tag: opts.Tag})
+	if opts.Out != "" {
+		// Before Prepare, which may write the service credentials.
+		if err := checkOut(opts.Dir, opts.Out); err != nil {
+			return err
+		}
+	}
+	b, err := bundle.Prepare(opts.Dir, bundle.Options{Tag: opts.Tag, Context: opts.Context})
 	if err != nil {
 		return err
 	}
@@ -96,7 +111,7 @@ func Run(opts *Options) error {
 		}
 		fmt.Fprintf(out, "%s Wrote %s\n", st.SuccessIcon(), filepath.Join(opts.Out, bundle.ManifestsName))
 		fmt.Fprintf(out, "Image: %s\n", b.Image)
-		return warnInContext(opts)
+		return nil
 	}
 	manifests, err := b.Manifests(!opts.ShowSecrets)
 	if err != nil {
@@ -113,26 +128,55 @@ func Run(opts *Options) error {
 	return err
 }
 
-// warnInContext warns when the written files are part of the app's build
-// context: kubernetes.yaml holds the secrets, which must never reach an
-// image, and the files would change the image tag on every render.
-func warnInContext(opts *Options) error {
-	rel, err := filepath.Rel(opts.Dir, opts.Out)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return nil // outside the app directory
-	}
-	files, err := buildctx.Files(opts.Dir)
+// checkOut refuses an --out directory inside the app directory, unless it
+// is under .cupaas/: kubernetes.yaml holds the app's secrets, and anything
+// else in the app directory is sent to docker build with the next deploy
+// (and may be committed); writing there could also overwrite the app's own
+// Dockerfile. .cupaas/ never reaches an image and keeps itself out of git.
+// Symbolic links are resolved on both sides.
+func checkOut(dir, out string) error {
+	app, err := resolvePath(dir)
 	if err != nil {
 		return err
 	}
-	manifests := path.Join(filepath.ToSlash(rel), bundle.ManifestsName)
-	for _, f := range files {
-		if f.Path == manifests {
-			st := opts.IO.ErrStyles()
-			fmt.Fprintf(opts.IO.ErrOut, "%s %s is inside the app directory, so it would be sent to docker build with the next deploy, secrets included; add %s/ to .dockerignore or write elsewhere\n",
-				st.WarningIcon(), opts.Out, path.Clean(filepath.ToSlash(rel)))
-			return nil
+	target, err := resolvePath(out)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(app, target)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return nil // outside the app directory
+	}
+	if rel == home.DirName || strings.HasPrefix(rel, home.DirName+string(filepath.Separator)) {
+		return nil
+	}
+	return cmdutil.FlagErrorf("--out %s is inside the app directory: its kubernetes.yaml holds the app's secrets and would be sent to docker build with the next deploy, and the files could replace the app's own; write to %s/out (never sent to docker, ignored by git) or to a directory outside the app",
+		out, home.DirName)
+}
+
+// resolvePath returns the absolute path of p with the symbolic links of
+// its existing part resolved; the part that does not exist yet (a directory
+// --out will create) is appended as it is.
+func resolvePath(p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		// Not filepath.Join, which would apply ".." before the links
+		// are resolved.
+		p = wd + string(filepath.Separator) + p
+	}
+	sep := string(filepath.Separator)
+	parts := strings.Split(p, sep)
+	for i := len(parts); i > 0; i-- {
+		head := strings.Join(parts[:i], sep)
+		if head == "" || strings.HasSuffix(head, ":") {
+			head += sep // the root, on Windows a volume's
+		}
+		if real, err := filepath.EvalSymlinks(head); err == nil {
+			return filepath.Join(append([]string{real}, parts[i:]...)...), nil
 		}
 	}
-	return nil
+	return filepath.Clean(p), nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cupaas/cupaas/pkg/buildctx"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/iostreams"
@@ -185,27 +186,115 @@ func TestRunOut(t *testing.T) {
 	}
 }
 
+// TestRunOutInsideApp: --out inside the app directory is refused (exit 2)
+// before anything is written, unless it is under .cupaas/: there the files
+// would reach the next image, kubernetes.yaml's secrets included, and
+// `--out .` would replace a committed Dockerfile. Links are resolved.
 func TestRunOutInsideApp(t *testing.T) {
-	tests := []struct {
-		name, dockerignore string
-		warn               bool
+	elsewhere := t.TempDir()
+	for _, tc := range []struct {
+		name, out string // out relative to the app ("%ELSEWHERE%" for the other directory)
+		refused   bool
 	}{
-		{"not ignored", "", true},
-		{"ignored", "build/\n", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		{"the app directory", ".", true},
+		{"the app directory, trailing slash", "./", true},
+		{"a directory of the app", "build", true},
+		{"a new nested directory", "deploy/k8s/out", true},
+		{"an existing directory", "existing", true},
+		{"even one .dockerignore lists", "ignored", true},
+		{"back in through ..", "../" + "%APP%" + "/build", true},
+		{"a link to a directory of the app", "%ELSEWHERE%/into-app", true},
+		// into-app/.. is the app directory, not the link's own directory.
+		{"a link into the app, then ..", "%ELSEWHERE%/into-app/../build", true},
+		{"under .cupaas", ".cupaas/out", false},
+		{".cupaas itself", ".cupaas", false},
+		{"outside", "%ELSEWHERE%/out", false},
+		{"a sibling", "../" + "%APP%" + "-out", false},
+		{"a link of the app to elsewhere", "outlink/build", false},
+		{"a name like .cupaas", ".cupaasx/out", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			dir := newApp(t, seedConfig)
-			if tt.dockerignore != "" {
-				if err := os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte(tt.dockerignore), 0o644); err != nil {
-					t.Fatal(err)
+			mustWrite(t, filepath.Join(dir, "Dockerfile"), "FROM mine\n")
+			mustWrite(t, filepath.Join(dir, ".dockerignore"), "ignored/\n")
+			if err := os.MkdirAll(filepath.Join(dir, "existing"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			own := t.TempDir()
+			into := filepath.Join(own, "into-app")
+			if err := os.Symlink(filepath.Join(dir, "existing"), into); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(elsewhere, filepath.Join(dir, "outlink")); err != nil {
+				t.Fatal(err)
+			}
+			out := strings.NewReplacer("%ELSEWHERE%", own, "%APP%", filepath.Base(dir)).Replace(tc.out)
+			if !filepath.IsAbs(out) {
+				out = dir + string(filepath.Separator) + out // as typed: not cleaned
+			}
+			ios, _, stdout, _ := iostreams.Test()
+			err := Run(&Options{IO: ios, Dir: dir, Out: out})
+			var flagErr *cmdutil.FlagError
+			if !tc.refused {
+				if err != nil {
+					t.Fatalf("--out %s: %v", out, err)
+				}
+				return
+			}
+			if !errors.As(err, &flagErr) {
+				t.Fatalf("--out %s: err = %v, want a usage error", out, err)
+			}
+			for _, want := range []string{"--out " + out + " is inside the app directory", "kubernetes.yaml holds the app's secrets", "write to .cupaas/out", "or to a directory outside the app"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
 				}
 			}
-			_, errOut := run(t, &Options{Dir: dir, Out: filepath.Join(dir, "build")})
-			if got := strings.Contains(errOut, "add build/ to .dockerignore"); got != tt.warn {
-				t.Errorf("warned = %v, want %v; stderr = %q", got, tt.warn, errOut)
+			if stdout.Len() != 0 {
+				t.Errorf("stdout = %q", stdout)
+			}
+			if data, _ := os.ReadFile(filepath.Join(dir, "Dockerfile")); string(data) != "FROM mine\n" {
+				t.Errorf("the app's Dockerfile was replaced: %q", data)
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".cupaas", "credentials.json")); err == nil {
+				t.Errorf("credentials were written before the refusal")
+			}
+			matches, _ := filepath.Glob(filepath.Join(dir, "*", "kubernetes.yaml"))
+			if len(matches) > 0 {
+				t.Errorf("wrote %v", matches)
 			}
 		})
+	}
+}
+
+// TestRunOutRelative: --out relative to the working directory, as typed.
+func TestRunOutRelative(t *testing.T) {
+	dir := newApp(t, seedConfig)
+	t.Chdir(dir)
+	ios, _, _, _ := iostreams.Test()
+	err := Run(&Options{IO: ios, Dir: ".", Out: "."})
+	var flagErr *cmdutil.FlagError
+	if !errors.As(err, &flagErr) || !strings.HasPrefix(err.Error(), "--out . is inside the app directory") {
+		t.Fatalf("err = %v", err)
+	}
+	out, _ := run(t, &Options{Dir: ".", Out: ".cupaas/out"})
+	if !strings.Contains(out, "✓ Wrote .cupaas/out/kubernetes.yaml") {
+		t.Errorf("stdout = %q", out)
+	}
+	files, err := buildctx.Files(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasPrefix(f.Path, ".cupaas/") {
+			t.Errorf("%s is in the build context", f.Path)
+		}
+	}
+}
+
+func mustWrite(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -27,7 +27,8 @@ func NewCmdValidate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 		Use:   "validate",
 		Short: "Check .cupaas.yml and report every problem",
 		Long: `Load .cupaas.yml, check every setting and print each problem as
-file:line:column: message. Exits 2 when there are problems.`,
+file:line:column: message; then check the patterns of .dockerignore.
+Exits 2 when there are problems.`,
 		Example: `  $ cupaas validate
   ✓ .cupaas.yml is valid
   tasks · python:3.11 · port 5000 · 1 replica · services mongodb:6.0.2
@@ -55,6 +56,10 @@ type Result struct {
 // Run loads and validates the config.
 func Run(opts *Options) error {
 	c, err := config.Load(opts.Dir)
+	if err == nil {
+		// .dockerignore is read by every render and deploy.
+		err = config.CheckDockerignore(opts.Dir)
+	}
 	if opts.JSON {
 		res := Result{Valid: err == nil, Config: c, Problems: []config.Problem{}}
 		var cfgErr *config.Error

@@ -193,3 +193,33 @@ func TestNewCmdValidateFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestRunBadDockerignore: every render and deploy reads .dockerignore, so
+// validate reports a bad line of it too: one problem naming the file and
+// the line, exit 2.
+func TestRunBadDockerignore(t *testing.T) {
+	appDir(t, map[string]string{".cupaas.yml": validConfig, ".dockerignore": "node_modules\n\xff\xfe bad\n"})
+	ios, _, out, errOut := iostreams.Test()
+	err := Run(&Options{IO: ios, Dir: "."})
+	var cfgErr *config.Error
+	if !errors.As(err, &cfgErr) || len(cfgErr.Problems) != 1 ||
+		cfgErr.Problems[0].String() != `.dockerignore:2: invalid pattern "\xff\xfe bad": not valid UTF-8 text (save the file as UTF-8); fix or remove the line` {
+		t.Fatalf("err = %#v, want one problem at .dockerignore:2", err)
+	}
+	if out.Len() != 0 || errOut.Len() != 0 {
+		t.Fatalf("stdout %q, stderr %q", out, errOut)
+	}
+
+	ios, _, out, _ = iostreams.Test()
+	err = Run(&Options{IO: ios, Dir: ".", JSON: true})
+	if cmdutil.ExitCode(err, false) != 2 {
+		t.Fatalf("--json: err = %#v, want exit code 2", err)
+	}
+	var res Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if res.Valid || len(res.Problems) != 1 || res.Problems[0].File != ".dockerignore" || res.Problems[0].Line != 2 {
+		t.Errorf("--json: %+v", res)
+	}
+}
