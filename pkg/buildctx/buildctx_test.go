@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/cupaas/cupaas/internal/golden"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,8 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // tree writes files (slash path -> content, mode 0644) into a new directory.
 func tree(t testing.TB, files map[string]string) string {
@@ -565,22 +563,7 @@ func TestHashGolden(t *testing.T) {
 		fmt.Fprintf(&b, "%s\n", f.Path)
 	}
 	fmt.Fprintf(&b, "hash %s\n", hash)
-	golden := filepath.Join("testdata", t.Name(), "hash.golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("files and hash:\n%s\nwant (%s):\n%s", b.Bytes(), golden, want)
-	}
+	golden.Check(t, "hash", b.Bytes())
 }
 
 // genTree writes dirs × perDir files of 1-4 KiB under root.
