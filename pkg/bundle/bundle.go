@@ -18,6 +18,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/gitsource"
 	"github.com/cupaas/cupaas/pkg/render"
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // File names written by Write.
@@ -75,10 +76,25 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 		}
 	}
 	b := &Bundle{Config: c}
+	// The secrets first: a problem in them stops everything before the
+	// build context is hashed or credentials are written.
+	secretsFile := opts.SecretsFile
+	if secretsFile == "" {
+		secretsFile = filepath.Join(dir, envfile.Name)
+	}
+	env, err := envfile.Load(secretsFile) // a missing file holds no secrets
+	if err != nil {
+		return nil, err
+	}
+	if ps := env.Check(c); len(ps) > 0 {
+		return nil, envfile.AsError(secretsFile, ps)
+	}
+	b.Secrets = env.Map()
+
 	if c.Dockerfile != "" {
 		b.OwnDockerfile = true
 		b.DockerfilePath = filepath.Join(dir, filepath.FromSlash(c.Dockerfile))
-		if b.Dockerfile, err = os.ReadFile(b.DockerfilePath); err != nil {
+		if b.Dockerfile, err = safefile.ReadFile(b.DockerfilePath, config.MaxDockerfileSize); err != nil {
 			return nil, fmt.Errorf("cannot read the Dockerfile named in %s: %w", c.File, err)
 		}
 	} else {
@@ -111,16 +127,6 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 	if b.Credentials, err = credentials.Ensure(dir, names, opts.CredentialOverride); err != nil {
 		return nil, err
 	}
-	secretsFile := opts.SecretsFile
-	if secretsFile == "" {
-		secretsFile = filepath.Join(dir, envfile.Name)
-	}
-	env, err := envfile.Load(secretsFile) // a missing file holds no secrets
-	if err != nil {
-		return nil, err
-	}
-	b.Secrets = env.Map()
-
 	b.Objects, err = render.Manifests(render.Input{
 		Config:      c,
 		Image:       b.Image,

@@ -23,6 +23,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // Dir is the directory, inside the app's directory, that holds cupaas's
@@ -56,6 +57,10 @@ type file struct {
 	Services map[string]Service `json:"services"`
 }
 
+// MaxFileSize bounds the size of credentials.json, which holds a few
+// passwords; a larger file is refused before it is read.
+const MaxFileSize = 1 << 20
+
 // Path returns the path of the credentials file of the app in dir.
 func Path(dir string) string { return filepath.Join(dir, Dir, FileName) }
 
@@ -64,7 +69,7 @@ func Path(dir string) string { return filepath.Join(dir, Dir, FileName) }
 // credentials is an error: cupaas never replaces it silently.
 func Load(dir string) (map[string]Service, error) {
 	path := Path(dir)
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]Service{}, nil
 	}
@@ -123,7 +128,11 @@ func Ensure(dir string, services []string, override map[string]Service) (map[str
 	if err := ensureDir(state); err != nil {
 		return nil, err
 	}
-	lock := flock.New(filepath.Join(state, FileName+".lock"), flock.SetPermissions(0o600))
+	lockPath := filepath.Join(state, FileName+".lock")
+	if err := safefile.CheckRegular(lockPath); err != nil {
+		return nil, fmt.Errorf("cannot lock the service credentials: %w; delete it", err)
+	}
+	lock := flock.New(lockPath, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDONLY|safefile.NonBlock))
 	if err := lock.Lock(); err != nil {
 		return nil, fmt.Errorf("cannot lock %s: %w", lock.Path(), err)
 	}
