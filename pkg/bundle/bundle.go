@@ -24,6 +24,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/gitsource"
 	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/render"
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // File names written by Write.
@@ -103,6 +104,18 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 		ctx = context.Background()
 	}
 	b := &Bundle{Config: c}
+	// The secrets first: a problem in them stops everything before the
+	// build context is hashed or credentials are written.
+	secretsFile := opts.Home.EnvFile()
+	env, err := envfile.Load(secretsFile) // a missing file holds no secrets
+	if err != nil {
+		return nil, err
+	}
+	if ps := env.Check(c); len(ps) > 0 {
+		return nil, envfile.AsError(secretsFile, ps)
+	}
+	b.Secrets = env.Map()
+
 	if c.Dockerfile != "" {
 		b.OwnDockerfile = true
 		b.DockerfilePath = filepath.Join(dir, filepath.FromSlash(c.Dockerfile))
@@ -114,7 +127,7 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 			return nil, fmt.Errorf("%s: dockerfile %s %v; name a Dockerfile inside the app, such as `dockerfile: Dockerfile`", c.File, c.Dockerfile, err)
 		}
 		if err == nil {
-			b.Dockerfile, err = os.ReadFile(real)
+			b.Dockerfile, err = safefile.ReadFile(real, config.MaxDockerfileSize)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the Dockerfile named in %s: %w", c.File, err)
@@ -155,13 +168,6 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 	if b.Credentials, err = opts.Home.Credentials(c.ServiceNames(), opts.CredentialOverride); err != nil {
 		return nil, err
 	}
-	secretsFile := opts.Home.EnvFile()
-	env, err := envfile.Load(secretsFile) // a missing file holds no secrets
-	if err != nil {
-		return nil, err
-	}
-	b.Secrets = env.Map()
-
 	b.Objects, err = render.Manifests(render.Input{
 		Config:      c,
 		Image:       b.Image,

@@ -33,11 +33,9 @@ func Main() int {
 	ios := iostreams.System()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := settings.Load(os.Getenv)
-	if err != nil {
-		return PrintError(ios, err, false)
-	}
-	f := &cmdutil.Factory{IOStreams: ios, Runner: run.NewOS(), Settings: s, Getenv: os.Getenv}
+	// Settings are read by the commands that use one, not here: `version`,
+	// `--help` and `completion` work whatever the settings file holds.
+	f := &cmdutil.Factory{IOStreams: ios, Runner: run.NewOS(), LoadSettings: settings.Lazy(os.Getenv), Getenv: os.Getenv}
 	return Execute(ctx, f, os.Args[1:])
 }
 

@@ -51,6 +51,7 @@ func TestScripts(t *testing.T) {
 			"mkfile":   cmdMkfile,
 			"sparse":   cmdSparse,
 			"sleep":    cmdSleep,
+			"mksparse": cmdMksparse,
 			"waitcall": cmdWaitCall,
 			"cmpcalls": cmdCmpCalls,
 		},
@@ -94,6 +95,20 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
 	time.Sleep(d)
+}
+
+// cmdMksparse makes a file of SIZE bytes that takes no disk space (zero
+// bytes, as far as a reader can tell): mksparse NAME SIZE.
+func cmdMksparse(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mksparse NAME SIZE")
+	}
+	n, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(f.Truncate(n))
+	ts.Check(f.Close())
 }
 
 func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {

@@ -18,10 +18,28 @@ import (
 type Factory struct {
 	IOStreams *iostreams.IOStreams
 	Runner    run.Runner
-	// Settings are the user-level defaults; nil means none.
+	// Settings are the user-level defaults when LoadSettings is nil; nil
+	// means none.
 	Settings *settings.Settings
+	// LoadSettings, when set, reads the user-level defaults (see
+	// settings.Lazy): Main sets it so that only a command that uses a
+	// setting reads the settings file, and a broken one stops only those.
+	LoadSettings func() (*settings.Settings, error)
 	// Getenv reads the environment.
 	Getenv func(string) string
+}
+
+// UserSettings returns the user-level defaults, loading them on first use.
+// A settings file that cannot be used is a usage error (exit code 2).
+func (f *Factory) UserSettings() (*settings.Settings, error) {
+	if f.LoadSettings == nil {
+		return f.Settings, nil
+	}
+	s, err := f.LoadSettings()
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	return s, nil
 }
 
 // ExactArgs is cobra.ExactArgs with a usage error (exit 2) and a clearer

@@ -25,8 +25,15 @@ const (
 )
 
 // MaxFileSize bounds the size of `.cupaas.yml`; a larger file is refused
-// before it is parsed.
+// before it is read.
 const MaxFileSize = 1 << 20
+
+// MaxDockerfileSize bounds the size of the app's own Dockerfile.
+const MaxDockerfileSize = 1 << 20
+
+// MaxManifestSize bounds the size of package.json, which Load reads for
+// the default node entrypoint.
+const MaxManifestSize = 4 << 20
 
 // MaxNameLength is the longest app name cupaas accepts. Kubernetes allows 63
 // characters in a label, but derived object names such as

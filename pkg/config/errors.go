@@ -37,6 +37,20 @@ type Error struct {
 	Problems []Problem
 	// Lines are the file's lines, for Snippet; nil when the file was not read.
 	Lines []string
+	// linesFile is the file Lines come from, when known: Snippet shows no
+	// line for a problem of another file.
+	linesFile string
+}
+
+// With returns e with more problems after its own, such as those of
+// another file; only e's own problems get a snippet.
+func (e *Error) With(more ...Problem) *Error {
+	file := e.linesFile
+	if file == "" && len(e.Problems) > 0 {
+		file = e.Problems[0].File
+	}
+	ps := append(append([]Problem(nil), e.Problems...), more...)
+	return &Error{Problems: ps, Lines: e.Lines, linesFile: file}
 }
 
 // Error joins the problems one per line.
@@ -51,7 +65,7 @@ func (e *Error) Error() string {
 // Snippet returns the source line of p with a caret under its column, or ""
 // when the line is unknown.
 func (e *Error) Snippet(p Problem) string {
-	if p.Line < 1 || p.Line > len(e.Lines) {
+	if p.Line < 1 || p.Line > len(e.Lines) || e.linesFile != "" && p.File != e.linesFile {
 		return ""
 	}
 	line := strings.TrimRight(e.Lines[p.Line-1], "\r")
@@ -99,5 +113,5 @@ func (ps *problems) err(lines []string) error {
 		}
 		return a.Col < b.Col
 	})
-	return &Error{Problems: ps.list, Lines: lines}
+	return &Error{Problems: ps.list, Lines: lines, linesFile: ps.file}
 }

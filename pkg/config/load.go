@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/cupaas/cupaas/pkg/buildctx"
 	"github.com/cupaas/cupaas/pkg/gitsource"
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // NotFoundError is returned by Find and Load when the app directory has no
@@ -21,6 +21,15 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("no %s in %s; run `cupaas init` to create one", FileName, displayDir(e.Dir))
 }
 
+// nameOfDir is what a message calls the directory whose name is used:
+// "the current directory" or "directory DIR".
+func nameOfDir(dir string) string {
+	if dir == "" || dir == "." {
+		return "the current directory"
+	}
+	return "directory " + dir
+}
+
 func displayDir(dir string) string {
 	if dir == "" || dir == "." {
 		return "the current directory"
@@ -29,7 +38,8 @@ func displayDir(dir string) string {
 }
 
 // Find returns the path of the config file in dir: `.cupaas.yml`, or
-// `.cupaas.yaml` when only that exists.
+// `.cupaas.yaml` when only that exists. Both together are a *Error that
+// names them.
 func Find(dir string) (string, error) {
 	var found []string
 	for _, name := range []string{FileName, AltFileName} {
@@ -46,7 +56,9 @@ func Find(dir string) (string, error) {
 	case 1:
 		return found[0], nil
 	}
-	return "", fmt.Errorf("both %s and %s exist in %s; keep one of them", FileName, AltFileName, displayDir(dir))
+	ps := &problems{file: found[0]}
+	ps.add(0, 0, "both %s and %s exist in %s; keep one of them", found[0], found[1], displayDir(dir))
+	return "", ps.err(nil)
 }
 
 // Load finds, reads, parses and validates the config of the app in dir,
@@ -96,19 +108,26 @@ func splitLines(data []byte) []string {
 	return append(out, string(data[start:]))
 }
 
-// readLimited reads at most MaxFileSize+1 bytes, so that Parse can refuse a
-// huge file without it ever being held in memory.
+// readLimited reads the config file: a regular file of at most MaxFileSize
+// bytes. A file that is not one is a problem of the file (exit code 2,
+// listed by validate), found without reading it.
 func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	data, err := safefile.ReadFile(path, MaxFileSize)
+	if err == nil {
+		return data, nil
+	}
+	ps := &problems{file: path}
+	var tooLarge *safefile.TooLargeError
+	var notRegular *safefile.NotRegularError
+	switch {
+	case errors.As(err, &tooLarge):
+		ps.add(0, 0, "%s; a .cupaas.yml is a few hundred bytes: is this the right file?", tooLarge.Reason())
+	case errors.As(err, &notRegular):
+		ps.add(0, 0, "%s; it must be a file of YAML", notRegular.Reason())
+	default:
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	return data, nil
+	return nil, ps.err(nil)
 }
 
 func (c *Config) at(key string) (int, int) {
@@ -123,7 +142,7 @@ func (c *Config) resolve(ps *problems) {
 	if c.Name == "" {
 		c.Name, c.NameSource = DefaultName(c.Dir)
 		if c.Name == "" {
-			ps.add(0, 0, "cannot make an app name from the directory %s; add `name: myapp`", displayDir(c.Dir))
+			ps.add(0, 0, "cannot make an app name from the name of %s; add `name: myapp`", nameOfDir(c.Dir))
 		}
 	}
 	if c.Dockerfile != "" {
@@ -134,13 +153,17 @@ func (c *Config) resolve(ps *problems) {
 			ps.add(l, col, "dockerfile %s %v; name a Dockerfile inside the app, such as `dockerfile: Dockerfile`", c.Dockerfile, err)
 			return
 		}
-		found := false
+		var st os.FileInfo
 		if err == nil {
-			st, err := os.Stat(real)
-			found = err == nil && !st.IsDir()
+			st, err = os.Stat(real)
 		}
-		if !found {
+		switch {
+		case err != nil || st.IsDir():
 			ps.add(l, col, "dockerfile %s not found in %s; check the path or remove dockerfile: to let cupaas generate one", c.Dockerfile, displayDir(c.Dir))
+		case !st.Mode().IsRegular():
+			ps.add(l, col, "dockerfile %s", (&safefile.NotRegularError{Path: c.Dockerfile, Kind: safefile.Kind(st.Mode())}).Error())
+		case st.Size() > MaxDockerfileSize:
+			ps.add(l, col, "dockerfile %s", (&safefile.TooLargeError{Path: c.Dockerfile, Size: st.Size(), Limit: MaxDockerfileSize}).Error())
 		}
 		return
 	}
@@ -179,9 +202,12 @@ func DefaultName(dir string) (name, source string) {
 // `node <main>`.
 func NodeEntrypoint(dir string) ([]string, error) {
 	p := filepath.Join(dir, "package.json")
-	data, err := os.ReadFile(p)
+	data, err := safefile.ReadFile(p, MaxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("runtime node needs a package.json in %s, or an entrypoint such as [node, server.js]", displayDir(dir))
+	}
+	if safefile.Refused(err) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", p, err)

@@ -574,6 +574,14 @@ func (p *parser) env(v *yaml.Node) {
 		if val.Tag == "!!null" {
 			value = ""
 		}
+		if strings.IndexByte(value, 0) >= 0 {
+			p.ps.add(val.Line, val.Column, "env value of %s contains a NUL byte (\\0), which no environment variable can hold", key)
+			return
+		}
+		if err := CheckEnvSize(key, value); err != nil {
+			p.ps.add(val.Line, val.Column, "env value of %v", err)
+			return
+		}
 		p.envNodes[key] = k
 		p.c.Env = append(p.c.Env, EnvVar{Key: key, Value: value})
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // FileName is the name of the credentials file in the app's home.
@@ -53,6 +54,10 @@ type file struct {
 	Services map[string]Service `json:"services"`
 }
 
+// MaxFileSize bounds the size of credentials.json, which holds a few
+// passwords; a larger file is refused before it is read.
+const MaxFileSize = 1 << 20
+
 // Path returns the path of the credentials file in dir, the app's home.
 func Path(dir string) string { return filepath.Join(dir, FileName) }
 
@@ -61,7 +66,7 @@ func Path(dir string) string { return filepath.Join(dir, FileName) }
 // credentials is an error: cupaas never replaces it silently.
 func Load(dir string) (map[string]Service, error) {
 	path := Path(dir)
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]Service{}, nil
 	}
@@ -119,7 +124,11 @@ func Ensure(dir string, services []string, override map[string]Service) (map[str
 	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
-	lock := flock.New(filepath.Join(dir, FileName+".lock"), flock.SetPermissions(0o600))
+	lockPath := filepath.Join(dir, FileName+".lock")
+	if err := safefile.CheckRegular(lockPath); err != nil {
+		return nil, fmt.Errorf("cannot lock the service credentials: %w; delete it", err)
+	}
+	lock := flock.New(lockPath, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDONLY|safefile.NonBlock))
 	if err := lock.Lock(); err != nil {
 		return nil, fmt.Errorf("cannot lock %s: %w", lock.Path(), err)
 	}

@@ -19,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // Languages, as written in the runtime field of `.cupaas.yml`.
@@ -112,7 +114,9 @@ func Detect(dir string) (*Result, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("cannot detect the project: %s is not a directory", dir)
 	}
-	r, err := detectFS(os.DirFS(dir), dir)
+	// safefile.DirFS opens regular files only, without blocking: a named
+	// pipe called package.json is refused, not waited on.
+	r, err := detectFS(safefile.DirFS(dir), dir)
 	if err != nil {
 		return nil, err
 	}
@@ -142,38 +146,53 @@ func (p project) isFile(name string) bool {
 }
 
 // read returns the content of a manifest, refusing files larger than
-// maxManifestSize.
+// maxManifestSize before reading them.
 func (p project) read(name string) ([]byte, error) {
-	data, truncated, err := p.readLimited(name, maxManifestSize)
-	if err != nil {
-		return nil, err
-	}
-	if truncated {
-		return nil, fmt.Errorf("%s is larger than %d MiB; cupaas does not read it", p.path(name), maxManifestSize>>20)
-	}
-	return data, nil
+	return p.readLimited(name, maxManifestSize, true)
 }
 
 // readHead returns at most maxScanSize bytes of name, for searching.
 func (p project) readHead(name string) ([]byte, error) {
-	data, _, err := p.readLimited(name, maxScanSize)
-	return data, err
+	return p.readLimited(name, maxScanSize, false)
 }
 
-func (p project) readLimited(name string, limit int64) (data []byte, truncated bool, err error) {
+// readLimited reads at most limit bytes of the regular file name; with
+// whole, a larger file is an error (found with Stat before reading).
+func (p project) readLimited(name string, limit int64, whole bool) ([]byte, error) {
 	f, err := p.fsys.Open(name)
 	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", p.path(name), unwrapPathError(err))
+		return nil, p.readError(name, err)
 	}
 	defer f.Close()
-	data, err = io.ReadAll(io.LimitReader(f, limit+1))
+	st, err := f.Stat()
 	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", p.path(name), unwrapPathError(err))
+		return nil, p.readError(name, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &safefile.NotRegularError{Path: p.path(name), Kind: safefile.Kind(st.Mode())}
+	}
+	if whole && st.Size() > limit {
+		return nil, &safefile.TooLargeError{Path: p.path(name), Size: st.Size(), Limit: limit}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, p.readError(name, err)
 	}
 	if int64(len(data)) > limit {
-		return data[:limit], true, nil
+		if whole {
+			return nil, &safefile.TooLargeError{Path: p.path(name), Size: -1, Limit: limit}
+		}
+		data = data[:limit]
 	}
-	return data, false, nil
+	return data, nil
+}
+
+// readError names the file in err, unless err already does.
+func (p project) readError(name string, err error) error {
+	if safefile.Refused(err) {
+		return err
+	}
+	return fmt.Errorf("reading %s: %w", p.path(name), unwrapPathError(err))
 }
 
 // unwrapPathError drops the *fs.PathError wrapper, whose path is relative

@@ -97,7 +97,7 @@ func TestDetect(t *testing.T) {
 		{name: "bad-package-json", wantErr: "package.json:5:3: invalid JSON: invalid character '}'"},
 		{name: "bad-package-json-type", wantErr: "package.json:4:13: engines: each value must be a string, found number"},
 		{name: "bad-go-mod", wantErr: "go.mod:3: malformed go directive \"go one.two\""},
-		{name: "unreadable-go-mod", wantErr: "go.mod: is a directory"},
+		{name: "unreadable-go-mod", wantErr: "go.mod is not a regular file (a directory)"},
 		{name: "bad-procfile", wantErr: "Procfile:1: cannot split the web command into words: unterminated single-quoted string"},
 	}
 	for _, tt := range tests {
@@ -570,7 +570,7 @@ func TestJSONErrorPosition(t *testing.T) {
 func TestManifestTooLarge(t *testing.T) {
 	big := make([]byte, maxManifestSize+1)
 	_, err := detectFS(fstest.MapFS{"requirements.txt": {Data: big}}, "app")
-	if err == nil || !strings.Contains(err.Error(), "app/requirements.txt is larger than 4 MiB") {
+	if err == nil || err.Error() != "app/requirements.txt is 4.0 MiB (4194305 bytes), over the limit of 4 MiB for this file" {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -23,6 +23,8 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
+	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // Name is the file name of the app's secrets, next to `.cupaas.yml`.
@@ -68,20 +70,141 @@ type segment struct {
 	line             int // 1-based number of its first line
 }
 
-// Load reads path; a missing file is an empty File.
+// MaxFileSize bounds the size of `.cupaas.env`: a little over what the 1 MiB
+// of a Secret can take once written as dotenv (quotes, escapes, comments).
+// A larger file is refused before it is read.
+const MaxFileSize = 4 << 20
+
+// MaxSecretSize is Kubernetes' limit on the data of one Secret.
+const MaxSecretSize = 1 << 20
+
+// Load reads path; a missing file is an empty File. A file that cannot
+// reach the app as it is (see Problems) is refused: the error is a
+// *config.Error listing each problem as `path:LINE: message` (exit code 2),
+// without the lines themselves, which hold secrets. So is a file that is
+// not a regular file or is over MaxFileSize, found before reading it.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &File{}, nil
 	}
-	if err != nil {
+	var notRegular *safefile.NotRegularError
+	var tooLarge *safefile.TooLargeError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, fileError(path, notRegular.Reason()+"; it must be a dotenv file")
+	case errors.As(err, &tooLarge):
+		return nil, fileError(path, tooLarge.Reason()+": its values could not fit in a Secret (1 MiB at most); keep large files out of environment variables")
+	case err != nil:
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	f, err := Parse(data)
 	if le := (*lineError)(nil); errors.As(err, &le) {
-		return nil, fmt.Errorf("%s:%d: %s", path, le.line, le.msg)
+		return nil, AsError(path, []Problem{{Line: le.line, Msg: le.msg}})
 	}
-	return f, err
+	if err != nil {
+		return nil, err
+	}
+	if ps := f.Problems(); len(ps) > 0 {
+		return nil, AsError(path, ps)
+	}
+	return f, nil
+}
+
+func fileError(path, msg string) error {
+	return &config.Error{Problems: []config.Problem{{File: path, Msg: msg}}}
+}
+
+// Problem is a line of a dotenv file that keeps it from reaching the app.
+type Problem struct {
+	// Line is 1-based; 0 when the problem concerns the whole file.
+	Line int
+	Msg  string
+}
+
+// AsError returns the problems of the file at path as a *config.Error (exit
+// code 2), without source lines: a snippet would show a secret.
+func AsError(path string, ps []Problem) *config.Error {
+	e := &config.Error{}
+	for _, p := range ps {
+		e.Problems = append(e.Problems, config.Problem{File: path, Line: p.Line, Msg: p.Msg})
+	}
+	return e
+}
+
+// Problems lists, in file order, the entries whose variable cannot reach
+// the app: a name that is not ValidKey (godotenv accepts `A.B=1`, an
+// environment cannot), a value with a NUL byte, and a variable too large for
+// a process environment (config.CheckEnvSize). For a key set several times
+// only the last entry counts, as it does for its value.
+func (f *File) Problems() []Problem {
+	last := map[string]int{}
+	for i, s := range f.segs {
+		if s.key != "" {
+			last[s.key] = i
+		}
+	}
+	var out []Problem
+	for i, s := range f.segs {
+		if s.key == "" || last[s.key] != i {
+			continue
+		}
+		v := f.vals[s.key]
+		switch {
+		case !ValidKey(s.key):
+			out = append(out, Problem{s.line, fmt.Sprintf("%q is not a valid variable name: use letters, digits and '_', not starting with a digit; rename it or delete the line", s.key)})
+		case strings.IndexByte(v, 0) >= 0:
+			out = append(out, Problem{s.line, fmt.Sprintf("the value of %s contains a NUL byte, which no environment variable can hold; fix or delete the line", s.key)})
+		default:
+			if err := config.CheckEnvSize(s.key, v); err != nil {
+				out = append(out, Problem{s.line, err.Error()})
+			}
+		}
+	}
+	return out
+}
+
+// Line returns the line of the entry that sets key (the last one), or 0.
+func (f *File) Line(key string) int {
+	n := 0
+	for _, s := range f.segs {
+		if s.key == key {
+			n = s.line
+		}
+	}
+	return n
+}
+
+// Check returns the problems that keep f from reaching the app c
+// describes, beside f.Problems: a key cupaas sets itself (PORT, a
+// service's connection settings), a key also set under env: in c.File,
+// and values that together exceed what the app's Secret can hold.
+func (f *File) Check(c *config.Config) []Problem {
+	out := f.Problems()
+	injected := c.InjectedEnv()
+	plain := map[string]bool{}
+	for _, e := range c.Env {
+		plain[e.Key] = true
+	}
+	for _, k := range f.Keys() {
+		switch src := injected[k]; {
+		case src == "port":
+			out = append(out, Problem{f.Line(k), fmt.Sprintf("PORT cannot be set: cupaas sets it from `port:` in %s; delete the line", c.File)})
+		case src != "":
+			out = append(out, Problem{f.Line(k), fmt.Sprintf("%s cannot be set: cupaas sets it for the %s service; delete the line", k, src)})
+		case plain[k]:
+			out = append(out, Problem{f.Line(k), fmt.Sprintf("%s is set both here and under env: in %s; keep one of them", k, c.File)})
+		}
+	}
+	size := 0
+	for k, v := range f.vals {
+		size += len(k) + len(v)
+	}
+	if size > MaxSecretSize {
+		out = append(out, Problem{0, fmt.Sprintf("its variables take %s, over Kubernetes' limit of 1 MiB (%d bytes) for the app's Secret %s-env; keep large files out of environment variables", safefile.Size(int64(size)), MaxSecretSize, c.Name)})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return out
 }
 
 // lineError is a Parse error at a line.

@@ -444,7 +444,7 @@ func TestLoad(t *testing.T) {
 	if err != nil || len(f.Keys()) != 0 {
 		t.Fatalf("missing file: %v", err)
 	}
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "cannot read "+dir) {
+	if _, err := Load(dir); err == nil || err.Error() != dir+": is not a regular file (a directory); it must be a dotenv file" {
 		t.Fatalf("directory: %v", err)
 	}
 }

@@ -10,15 +10,23 @@ import (
 	"strings"
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
+
+// MaxFileSize bounds the size of the .gitignore that Ensure reads and
+// rewrites; a larger one is refused before it is read.
+const MaxFileSize = 4 << 20
 
 // Ensure appends each entry missing from dir/.gitignore (creating the
 // file), and returns the entries it added. An entry counts as present when
 // a line names it with or without a leading or trailing '/'.
 func Ensure(dir string, entries ...string) ([]string, error) {
 	p := filepath.Join(dir, ".gitignore")
-	data, err := os.ReadFile(p)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	data, err := safefile.ReadFile(p, MaxFileSize)
+	switch {
+	case safefile.Refused(err):
+		return nil, err
+	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("cannot read %s: %w", p, err)
 	}
 	have := map[string]bool{}

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // DefaultHint is the advice a HeldError ends with when its Hint is empty.
@@ -117,7 +119,12 @@ func Acquire(ctx context.Context, dir, command string, wait time.Duration) (*Loc
 	}
 	path := filepath.Join(dir, "lock")
 	info := filepath.Join(dir, "lock.info")
-	fl := flock.New(path, flock.SetPermissions(0o600))
+	// A lock file that is not a regular file (a named pipe) would block the
+	// open, deaf to Ctrl-C: it is refused, and opened without blocking.
+	if err := safefile.CheckRegular(path); err != nil {
+		return nil, fmt.Errorf("cannot lock the app: %w; delete it", err)
+	}
+	fl := flock.New(path, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDONLY|safefile.NonBlock))
 
 	start := time.Now()
 	ok, err := fl.TryLock()
@@ -194,9 +201,13 @@ func writeInfo(path string, data []byte) error {
 	return err
 }
 
-// readInfo reads lock.info; nil when it is missing or not what we wrote.
+// maxInfoSize bounds what readInfo reads: lock.info is a line of JSON.
+const maxInfoSize = 64 << 10
+
+// readInfo reads lock.info; nil when it is missing, not a regular file of
+// at most maxInfoSize bytes, or not what we wrote.
 func readInfo(path string) *HolderInfo {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, maxInfoSize)
 	if err != nil {
 		return nil
 	}

@@ -5,15 +5,20 @@
 package settings
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // Keys are the settings a user may set in the config file or as CUPAAS_*
@@ -43,8 +48,14 @@ func Path(getenv func(string) string) string {
 	return ""
 }
 
-// Load reads the config file (a missing one is fine) and binds CUPAAS_*
-// environment variables.
+// MaxFileSize bounds the size of the settings file; a larger one is refused
+// before it is read.
+const MaxFileSize = 1 << 20
+
+// Load reads the config file and binds CUPAAS_* environment variables. A
+// missing file is fine at the default location, and an error when
+// CUPAAS_CONFIG names it. The file must be a regular file of at most
+// MaxFileSize bytes (a named pipe or a device is refused without blocking).
 func Load(getenv func(string) string) (*Settings, error) {
 	v := viper.New()
 	v.SetEnvPrefix("CUPAAS")
@@ -54,12 +65,17 @@ func Load(getenv func(string) string) (*Settings, error) {
 	if s.path == "" {
 		return s, nil
 	}
-	if _, err := os.Stat(s.path); errors.Is(err, os.ErrNotExist) {
+	data, err := safefile.ReadFile(s.path, MaxFileSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && getenv("CUPAAS_CONFIG") != "":
+		return nil, fmt.Errorf("the settings file %s named by CUPAAS_CONFIG does not exist; create it, or unset CUPAAS_CONFIG", s.path)
+	case errors.Is(err, fs.ErrNotExist):
 		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("cannot read the cupaas settings file: %v; fix it, or point CUPAAS_CONFIG at another file", err)
 	}
-	v.SetConfigFile(s.path)
 	v.SetConfigType("yaml")
-	if err := v.ReadInConfig(); err != nil {
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("cannot read the cupaas settings file %s: %v; fix it, or point CUPAAS_CONFIG at another file", s.path, err)
 	}
 	for _, k := range v.AllKeys() {
@@ -68,6 +84,14 @@ func Load(getenv func(string) string) (*Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// Lazy returns a function that loads the settings the first time it is
+// called and returns the same result, or the same error, after that: a
+// command that reads no setting never reads the file, and a broken file
+// stops only the commands that need it.
+func Lazy(getenv func(string) string) func() (*Settings, error) {
+	return sync.OnceValues(func() (*Settings, error) { return Load(getenv) })
 }
 
 func known(k string) bool {
@@ -95,13 +119,16 @@ func (s *Settings) String(flags *pflag.FlagSet, key string) string {
 	return ""
 }
 
-// Duration is String for a duration flag; a malformed value names where it
-// came from.
+// Duration is String for a duration flag; a malformed or negative value
+// names where it came from.
 func (s *Settings) Duration(flags *pflag.FlagSet, key string) (time.Duration, error) {
 	raw := s.String(flags, key)
 	d, err := time.ParseDuration(raw)
 	if err != nil {
 		return 0, fmt.Errorf("invalid %s %q (from %s): use a duration such as 5m or 90s", key, raw, s.source(flags, key))
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("invalid %s %q (from %s): a duration cannot be negative; use a value such as 5m or 90s", key, raw, s.source(flags, key))
 	}
 	return d, nil
 }

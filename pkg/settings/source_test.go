@@ -80,10 +80,17 @@ func TestConfigOverridePath(t *testing.T) {
 	if _, err := Load(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "CUPAAS_CONFIG") {
 		t.Errorf("err = %v", err)
 	}
-	// A missing one is fine: defaults.
+	// A missing one is an error that names it: CUPAAS_CONFIG was set for a
+	// reason, and a typo must not silently mean the defaults.
 	env["CUPAAS_CONFIG"] = filepath.Join(t.TempDir(), "none.yaml")
-	if s, err := Load(func(k string) string { return env[k] }); err != nil || s.String(flags(), "context") != "minikube" {
+	if _, err := Load(func(k string) string { return env[k] }); err == nil || err.Error() != "the settings file "+env["CUPAAS_CONFIG"]+" named by CUPAAS_CONFIG does not exist; create it, or unset CUPAAS_CONFIG" {
 		t.Errorf("missing file: %v", err)
+	}
+	// At the default location, a missing file means the defaults.
+	delete(env, "CUPAAS_CONFIG")
+	env["XDG_CONFIG_HOME"] = t.TempDir()
+	if s, err := Load(func(k string) string { return env[k] }); err != nil || s.String(flags(), "context") != "minikube" {
+		t.Errorf("missing default file: %v", err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // State is the last successful deploy.
@@ -35,15 +36,23 @@ type State struct {
 	Config     string `json:"config,omitempty"`
 }
 
+// MaxFileSize bounds the size of state.json: it holds a copy of
+// .cupaas.yml (1 MiB at most), which JSON may escape to a few times its
+// size. A larger file is refused before it is read.
+const MaxFileSize = 8 << 20
+
 // Path is where the state is kept in dir, the app's home.
 func Path(dir string) string { return filepath.Join(dir, "state.json") }
 
 // Load returns the last deploy, or nil when the app was never deployed.
 func Load(dir string) (*State, error) {
 	p := Path(dir)
-	data, err := os.ReadFile(p)
+	data, err := safefile.ReadFile(p, MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	}
+	if safefile.Refused(err) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", p, err)

@@ -37,12 +37,15 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl := cmd.Flags()
 			opts.IO, opts.Runner, opts.Dir = f.IOStreams, f.Runner, "."
-			opts.Context = f.Settings.String(fl, "context")
-			var err error
-			if opts.Timeout, err = f.Settings.Duration(fl, "timeout"); err != nil {
+			s, err := f.UserSettings()
+			if err != nil {
+				return err
+			}
+			opts.Context = s.String(fl, "context")
+			if opts.Timeout, err = s.Duration(fl, "timeout"); err != nil {
 				return cmdutil.FlagErrorf("%v", err)
 			}
-			if opts.LockWait, err = f.Settings.Duration(fl, "wait"); err != nil {
+			if opts.LockWait, err = s.Duration(fl, "wait"); err != nil {
 				return cmdutil.FlagErrorf("%v", err)
 			}
 			if opts.Verbose && opts.Quiet {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -28,14 +27,16 @@ import (
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run"
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // MaxSecretSize is Kubernetes' limit on the data of one Secret.
-const MaxSecretSize = 1 << 20
+const MaxSecretSize = envfile.MaxSecretSize
 
 // maxImportSize bounds what `env import` reads: a dotenv file can be
 // larger than its values (quotes, escapes, comments), but not this much.
-const maxImportSize = 4 * MaxSecretSize
+// It is the limit of .cupaas.env itself.
+const maxImportSize = envfile.MaxFileSize
 
 // Options are what every env subcommand shares.
 type Options struct {
@@ -85,8 +86,8 @@ rebuilding the image; --no-apply only stores.`,
 	}
 	writeFlags := func(c *cobra.Command) {
 		c.Flags().BoolVar(&opts.NoApply, "no-apply", false, "only store the change; it applies on the next deploy")
-		c.Flags().DurationVar(&opts.LockWait, "wait", 10*time.Second, "how long to wait for another cupaas command working on this app")
-		c.Flags().DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "how long to wait for the pods to roll")
+		cmdutil.DurationVar(c.Flags(), &opts.LockWait, "wait", 10*time.Second, "how long to wait for another cupaas command working on this app")
+		cmdutil.DurationVar(c.Flags(), &opts.Timeout, "timeout", 5*time.Minute, "how long to wait for the pods to roll")
 	}
 	set, unset, imp := newCmdSet(opts), newCmdUnset(opts), newCmdImport(opts)
 	for _, c := range []*cobra.Command{set, unset, imp} {
@@ -339,7 +340,7 @@ func readPairs(ios *iostreams.IOStreams, args []string, dir string) ([]pair, err
 				return nil, fmt.Errorf("cannot read the value of %s from standard input: %w", key, err)
 			}
 			if len(data) > MaxSecretSize {
-				return nil, tooLarge(key, "standard input")
+				return nil, tooLarge(key, "standard input", "over 1 MiB")
 			}
 			value = string(data)
 		case strings.HasPrefix(value, "@"):
@@ -348,16 +349,22 @@ func readPairs(ios *iostreams.IOStreams, args []string, dir string) ([]pair, err
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
-			data, err := readFile(p, MaxSecretSize)
-			if err != nil {
+			data, err := safefile.ReadFile(p, MaxSecretSize)
+			var tl *safefile.TooLargeError
+			var nr *safefile.NotRegularError
+			switch {
+			case errors.As(err, &tl) && tl.Size >= 0:
+				return nil, tooLarge(key, name, safefile.Size(tl.Size)+", over 1 MiB")
+			case errors.As(err, &tl):
+				return nil, tooLarge(key, name, "over 1 MiB")
+			case errors.As(err, &nr):
+				return nil, &cmdutil.UsageError{Err: fmt.Errorf("cannot read the value of %s from %s: it %s; to pass the output of a command, use %s=- and standard input; nothing was stored", key, name, nr.Reason(), key)}
+			case err != nil:
 				var pe *fs.PathError
 				if errors.As(err, &pe) {
 					err = pe.Err
 				}
 				return nil, &cmdutil.UsageError{Err: fmt.Errorf("cannot read the value of %s from %s: %v; nothing was stored", key, name, err)}
-			}
-			if len(data) > MaxSecretSize {
-				return nil, tooLarge(key, name)
 			}
 			value = string(data)
 		}
@@ -381,8 +388,9 @@ func notAPair(i int, arg string, mayShow bool) error {
 	return cmdutil.FlagErrorf("argument %d is not KEY=VALUE (it is not shown, since it may be a secret); nothing was stored. Write each name and value as one argument: `cupaas env set KEY=VALUE`", i+1)
 }
 
-func tooLarge(key, from string) error {
-	return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: the value of %s from %s is over 1 MiB (%d bytes), Kubernetes' limit for a whole Secret; keep large files out of environment variables", key, from, MaxSecretSize)}
+// tooLarge refuses a value of size (such as "over 1 MiB") from from.
+func tooLarge(key, from, size string) error {
+	return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: the value of %s from %s is %s (%d bytes), Kubernetes' limit for a whole Secret; keep large files out of environment variables", key, from, size, MaxSecretSize)}
 }
 
 // readBounded reads r to its end, but at most max+1 bytes: a longer input
@@ -390,16 +398,6 @@ func tooLarge(key, from string) error {
 // caller instead of filling the memory.
 func readBounded(r io.Reader, max int) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, int64(max)+1))
-}
-
-// readFile reads at most max+1 bytes of the file at path.
-func readFile(path string, max int) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	return readBounded(fh, max)
 }
 
 func newCmdUnset(opts *Options) *cobra.Command {
@@ -459,14 +457,14 @@ Everything is checked first: one bad entry stores nothing.`,
 					fmt.Fprintln(opts.IO.ErrOut, "Paste the KEY=VALUE lines, then Ctrl-D on a line of its own:")
 				}
 				data, err = readBounded(opts.IO.In, maxImportSize)
+				if err == nil && len(data) > maxImportSize {
+					err = &safefile.TooLargeError{Path: name, Size: -1, Limit: maxImportSize}
+				}
 			} else {
-				data, err = readFile(name, maxImportSize)
+				data, err = safefile.ReadFile(name, maxImportSize)
 			}
 			if err != nil {
-				return &cmdutil.UsageError{Err: fmt.Errorf("cannot read %s: %w", args[0], err)}
-			}
-			if len(data) > maxImportSize {
-				return &cmdutil.UsageError{Err: fmt.Errorf("%s is over %d MiB: its values cannot fit in a Secret (1 MiB at most); nothing was stored", name, maxImportSize>>20)}
+				return importReadError(args[0], err)
 			}
 			in, err := envfile.Parse(data)
 			if err != nil {
@@ -480,6 +478,9 @@ Everything is checked first: one bad entry stores nothing.`,
 				}
 				return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: not a KEY=VALUE line (dotenv would refuse the file): %s", strings.Join(where, ", "))}
 			}
+			if ps := in.Problems(); len(ps) > 0 {
+				return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored:\n%v", envfile.AsError(name, ps))}
+			}
 			var pairs []pair
 			for _, k := range in.Keys() {
 				v, _ := in.Get(k)
@@ -491,6 +492,19 @@ Everything is checked first: one bad entry stores nothing.`,
 			return change(cmd.Context(), opts, "env import", "imported", store(pairs))
 		},
 	}
+}
+
+// importReadError explains why the file given to `env import` was not read.
+func importReadError(name string, err error) error {
+	var tl *safefile.TooLargeError
+	var nr *safefile.NotRegularError
+	switch {
+	case errors.As(err, &tl):
+		return &cmdutil.UsageError{Err: fmt.Errorf("%v: its values cannot fit in a Secret (1 MiB at most); nothing was stored", err)}
+	case errors.As(err, &nr):
+		return &cmdutil.UsageError{Err: fmt.Errorf("%v; to import the output of a command, pipe it to `cupaas env import -`; nothing was stored", err)}
+	}
+	return &cmdutil.UsageError{Err: fmt.Errorf("cannot read %s: %w", name, err)}
 }
 
 func newCmdGet(opts *Options) *cobra.Command {

@@ -124,10 +124,10 @@ func TestSizeLimit(t *testing.T) {
 			args: []string{"set", "BIG=@big.bin"},
 		},
 		{
-			name:    "a file longer than the limit is not read to its end",
+			name:    "a file longer than the limit is refused with its size",
 			size:    MaxSecretSize + 10,
 			args:    []string{"set", "BIG=@big.bin"},
-			wantErr: "the value of BIG from big.bin is over 1 MiB (1048576 bytes)",
+			wantErr: "the value of BIG from big.bin is 1.0 MiB (1048586 bytes), over 1 MiB (1048576 bytes)",
 		},
 		{
 			name:    "stdin longer than the limit",
@@ -486,6 +486,11 @@ func TestImport(t *testing.T) {
 			name:    "an injected name refuses the file",
 			input:   "A=1\nPORT=80\n",
 			wantErr: "PORT cannot be set",
+		},
+		{
+			name:    "an entry that cannot reach the app is refused with its line, without its value",
+			input:   "A=1\nA.B=secret-garbage\nC=secret-garbage\x00\n",
+			wantErr: "nothing was stored:\nstandard input:2: \"A.B\" is not a valid variable name: use letters, digits and '_', not starting with a digit; rename it or delete the line\nstandard input:3: the value of C contains a NUL byte",
 		},
 		{
 			name:    "nothing in it",

@@ -170,14 +170,16 @@ func Run(opts *Options) error {
 	if _, err := config.Parse(config.FileName, data); err != nil {
 		return fmt.Errorf("the values given do not make a valid config:\n%w", err)
 	}
-	if err := atomicfile.Write(target, data, 0o644); err != nil {
-		return err
-	}
-	res := Result{File: target, Language: found.Language, Detected: detected, Written: []string{target}, Config: string(data), Notes: found.Notes}
+	// .gitignore first: when it cannot be updated (it is not a regular
+	// file, say), no .cupaas.yml is left behind for a rerun to trip on.
 	added, err := ensureGitignore(opts.Dir)
 	if err != nil {
 		return err
 	}
+	if err := atomicfile.Write(target, data, 0o644); err != nil {
+		return err
+	}
+	res := Result{File: target, Language: found.Language, Detected: detected, Written: []string{target}, Config: string(data), Notes: found.Notes}
 	res.GitIgnore = added
 	if len(added) > 0 {
 		res.Written = append(res.Written, filepath.Join(opts.Dir, ".gitignore"))
