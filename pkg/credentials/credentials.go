@@ -23,11 +23,12 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
+	"github.com/cupaas/cupaas/pkg/statedir"
 )
 
 // Dir is the directory, inside the app's directory, that holds cupaas's
 // local state. It never belongs to the image's build context.
-const Dir = ".cupaas"
+const Dir = statedir.Name
 
 // FileName is the name of the credentials file in Dir.
 const FileName = "credentials.json"
@@ -119,8 +120,8 @@ func Ensure(dir string, services []string, override map[string]Service) (map[str
 			return nil, fmt.Errorf("internal error: override for service %s has no password", name)
 		}
 	}
-	state := filepath.Join(dir, Dir)
-	if err := ensureDir(state); err != nil {
+	state, err := statedir.Ensure(dir)
+	if err != nil {
 		return nil, err
 	}
 	lock := flock.New(filepath.Join(state, FileName+".lock"), flock.SetPermissions(0o600))
@@ -164,22 +165,6 @@ func Ensure(dir string, services []string, override map[string]Service) (map[str
 		}
 	}
 	return out, nil
-}
-
-// ensureDir creates the state directory with mode 0700 and a .gitignore
-// that keeps its contents out of git.
-func ensureDir(state string) error {
-	if err := os.MkdirAll(state, 0o700); err != nil {
-		return fmt.Errorf("cannot create %s: %w", state, err)
-	}
-	ignore := filepath.Join(state, ".gitignore")
-	if _, err := os.Stat(ignore); errors.Is(err, fs.ErrNotExist) {
-		content := "# cupaas's local state, including database passwords: never commit it.\n*\n"
-		if err := atomicfile.Write(ignore, []byte(content), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Generate returns a random password of n characters from [A-Za-z0-9],

@@ -301,6 +301,18 @@ func (f *File) Keys() []string {
 	return out
 }
 
+// Line returns the number (from 1) of the first line of key's last entry,
+// the one dotenv uses; 0 when key has none.
+func (f *File) Line(key string) int {
+	n := 0
+	for _, s := range f.segs {
+		if s.key == key {
+			n = s.line
+		}
+	}
+	return n
+}
+
 // Map returns a copy of all values.
 func (f *File) Map() map[string]string {
 	out := make(map[string]string, len(f.vals))
@@ -492,6 +504,14 @@ func lineEnding(text string) string {
 
 // Write saves the document to path atomically, with mode 0600.
 func (f *File) Write(path string) error { return WriteAtomic(path, f.Bytes(), Mode) }
+
+// WriteVia is Write with the temporary copy in tmpDir (see
+// atomicfile.WriteVia): a directory that no build and no commit picks up,
+// so that a write killed half-way leaves no copy of the secrets next to
+// path.
+func (f *File) WriteVia(path, tmpDir string) error {
+	return atomicfile.WriteVia(path, tmpDir, f.Bytes(), Mode)
+}
 
 // WriteAtomic replaces path with data so that no reader, and no crash,
 // ever sees a partial file: it writes a temporary file in the same
