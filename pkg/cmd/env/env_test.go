@@ -125,7 +125,7 @@ func TestSizeLimit(t *testing.T) {
 			name:    "a file longer than the limit is not read to its end",
 			size:    MaxSecretSize + 10,
 			args:    []string{"set", "BIG=@big.bin"},
-			wantErr: "the value of BIG from big.bin is over 1 MiB (1048576 bytes)",
+			wantErr: "the value of BIG from the file named after its @ is over 1 MiB (1048576 bytes)",
 		},
 		{
 			name:    "stdin longer than the limit",
