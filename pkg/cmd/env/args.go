@@ -67,10 +67,14 @@ func parseSetArgs(args []string) ([]pair, error) {
 		stdinArg int
 	)
 	seen := map[string]int{}
+	// valuePos[i]: argument i sits where the value of a `KEY=` before it
+	// would be; it is never shown, not even as the name of a pair.
+	valuePos := make([]bool, len(args))
 	for i, a := range args {
 		n := i + 1
 		if i > 0 && endsWithEmptyValue(args[i-1]) && !looksLikePair(a) {
-			problems = append(problems, spaceAfterEquals(n-1, args[i-1], n))
+			valuePos[i] = true
+			problems = append(problems, spaceAfterEquals(n-1, args[i-1], !valuePos[i-1], n))
 			continue
 		}
 		key, value, ok := strings.Cut(a, "=")
@@ -126,7 +130,7 @@ func parseSetArgs(args []string) ([]pair, error) {
 
 // endsWithEmptyValue reports whether arg is `KEY=`: its only '=' ends it.
 func endsWithEmptyValue(arg string) bool {
-	return strings.IndexByte(arg, '=') == len(arg)-1
+	return arg != "" && strings.IndexByte(arg, '=') == len(arg)-1
 }
 
 // looksLikePair reports whether an argument that follows one ending with
@@ -140,12 +144,13 @@ func looksLikePair(arg string) bool {
 }
 
 // spaceAfterEquals reports argument next, which follows argument prev
-// (ending with `=`) and looks like its value.
-func spaceAfterEquals(prev int, prevArg string, next int) string {
+// (ending with `=`) and looks like its value. The name of prev is shown
+// when it is one and mayShow (prev is not itself where a value would be).
+func spaceAfterEquals(prev int, prevArg string, mayShow bool, next int) string {
 	key := strings.TrimSuffix(prevArg, "=")
 	write := "KEY=VALUE"
 	name := fmt.Sprintf("argument %d", prev)
-	if envfile.ValidKey(key) {
+	if mayShow && envfile.ValidKey(key) {
 		write = key + "=VALUE"
 		name = fmt.Sprintf("argument %d (%s=)", prev, key)
 	}

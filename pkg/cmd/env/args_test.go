@@ -76,6 +76,18 @@ func TestParseSetArgs(t *testing.T) {
 			want: []pair{{key: "EMPTY", from: "argument 1"}, {key: "DEBUG", value: "1", from: "argument 2"}},
 		},
 		{
+			// Found by FuzzSetArgs: an empty argument was taken for `KEY=`,
+			// and a name in the place of a value was shown.
+			name: "an empty argument is not KEY=",
+			args: []string{"", "a00=", ""},
+			err:  []string{"argument 1 is not KEY=VALUE (it is not shown", "argument 2 (a00=) ends with `=`"},
+		},
+		{
+			name: "a pair where a value would be is not shown as a name",
+			args: []string{"A=", "hunter2=", "x"},
+			err:  []string{"argument 1 (A=) ends with `=`", "argument 2 ends with `=` and is followed by another argument"},
+		},
+		{
 			name: "an argument that is not KEY=VALUE, by position",
 			args: []string{"A=1", "s3cr3t-value"},
 			err:  []string{"argument 2 is not KEY=VALUE (it is not shown, since it may be a secret)"},

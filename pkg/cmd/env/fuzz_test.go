@@ -155,7 +155,7 @@ func valid(typ, v string) bool {
 }
 
 // endsWithEmptyValue reports whether a is `KEY=`: its only '=' ends it.
-func endsWithEmptyValue(a string) bool { return strings.IndexByte(a, '=') == len(a)-1 }
+func endsWithEmptyValue(a string) bool { return a != "" && strings.IndexByte(a, '=') == len(a)-1 }
 
 var conventionalKey = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 
