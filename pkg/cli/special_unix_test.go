@@ -75,7 +75,7 @@ func TestNamedPipesThroughCommands(t *testing.T) {
 		{name: "env set .gitignore", fifo: ".gitignore", args: []string{"env", "set", "A=1"}, code: 0,
 			want: "could not update .gitignore: .gitignore is not a regular file (a named pipe)"},
 		{name: "env set @file", fifo: "value", args: []string{"env", "set", "A=@value"}, code: 2,
-			want: "Error: cannot read the value of A from value: it is not a regular file (a named pipe); to pass the output of a command, use A=- and standard input; nothing was stored"},
+			want: "Error: argument 1 (A): the value starts with @, which reads a file; that file is not a regular file (a named pipe) (its name is not shown, since it may be the value itself)"},
 		{name: "env import", fifo: "prod.env", args: []string{"env", "import", "prod.env"}, code: 2,
 			want: "Error: prod.env is not a regular file (a named pipe); to import the output of a command, pipe it to `cupaas env import -`; nothing was stored"},
 		{name: "render credentials", files: map[string]string{".cupaas.yml": pythonApp + "services: [redis]\n", ".cupaas/x": ""}, fifo: ".cupaas/credentials.json",

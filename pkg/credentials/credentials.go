@@ -25,6 +25,7 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
 	"github.com/cupaas/cupaas/pkg/safefile"
+	"github.com/cupaas/cupaas/pkg/statedir"
 )
 
 // FileName is the name of the credentials file in the app's home.
@@ -121,7 +122,7 @@ func Ensure(dir string, services []string, override map[string]Service) (map[str
 			return nil, fmt.Errorf("internal error: override for service %s has no password", name)
 		}
 	}
-	if err := ensureDir(dir); err != nil {
+	if _, err := statedir.Ensure(dir); err != nil {
 		return nil, err
 	}
 	lockPath := filepath.Join(dir, FileName+".lock")
@@ -169,22 +170,6 @@ func Ensure(dir string, services []string, override map[string]Service) (map[str
 		}
 	}
 	return out, nil
-}
-
-// ensureDir creates the state directory with mode 0700 and a .gitignore
-// that keeps its contents out of git.
-func ensureDir(state string) error {
-	if err := os.MkdirAll(state, 0o700); err != nil {
-		return fmt.Errorf("cannot create %s: %w", state, err)
-	}
-	ignore := filepath.Join(state, ".gitignore")
-	if _, err := os.Stat(ignore); errors.Is(err, fs.ErrNotExist) {
-		content := "# cupaas's local state, including database passwords: never commit it.\n*\n"
-		if err := atomicfile.Write(ignore, []byte(content), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Generate returns a random password of n characters from [A-Za-z0-9],

@@ -616,6 +616,14 @@ func lineEnding(text string) string {
 // Write saves the document to path atomically, with mode 0600.
 func (f *File) Write(path string) error { return WriteAtomic(path, f.Bytes(), Mode) }
 
+// WriteVia is Write with the temporary copy in tmpDir (see
+// atomicfile.WriteVia): a directory that no build and no commit picks up,
+// so that a write killed half-way leaves no copy of the secrets next to
+// path.
+func (f *File) WriteVia(path, tmpDir string) error {
+	return atomicfile.WriteVia(path, tmpDir, f.Bytes(), Mode)
+}
+
 // WriteAtomic replaces path with data so that no reader, and no crash,
 // ever sees a partial file: it writes a temporary file in the same
 // directory, syncs it, gives it mode perm, renames it over path and syncs

@@ -565,3 +565,48 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 		t.Fatalf("comment lost: %q", f.Bytes())
 	}
 }
+
+func TestLine(t *testing.T) {
+	f, err := Parse([]byte("# c\nA=1\nB=\"x\ny\"\nA=2\n\nC=3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]int{"A": 5, "B": 3, "C": 7, "D": 0} {
+		if got := f.Line(k); got != want {
+			t.Errorf("Line(%s) = %d, want %d", k, got, want)
+		}
+	}
+}
+
+// WriteVia leaves nothing next to the target, on success and when the
+// write fails (the target is a directory).
+func TestWriteVia(t *testing.T) {
+	app := t.TempDir()
+	tmpDir := filepath.Join(app, ".cupaas")
+	os.Mkdir(tmpDir, 0o700)
+	p := filepath.Join(app, Name)
+	f := &File{}
+	f.Set("A", "s3cr3t")
+	if err := f.WriteVia(p, tmpDir); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "A=s3cr3t\n" {
+		t.Fatalf("content %q", got)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != Mode {
+		t.Fatalf("mode %v", st.Mode().Perm())
+	}
+	os.Remove(p)
+	os.Mkdir(p, 0o700)
+	if err := f.WriteVia(p, tmpDir); err == nil {
+		t.Fatal("no error writing over a directory")
+	}
+	for _, d := range []string{app, tmpDir} {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if e.Name() != Name && e.Name() != ".cupaas" {
+				t.Errorf("left behind: %s", filepath.Join(d, e.Name()))
+			}
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/lock"
 	"github.com/cupaas/cupaas/pkg/state"
+	"github.com/cupaas/cupaas/pkg/statedir"
 )
 
 // DirName is the name of cupaas' own directory in an app directory. It
@@ -69,6 +70,10 @@ func (h Home) Credentials(services []string, override map[string]credentials.Ser
 func (h Home) StoredCredentials() (map[string]credentials.Service, error) {
 	return credentials.Load(h.Dir)
 }
+
+// EnsureDir creates the home's directory, private to its owner and kept
+// out of git, and returns it.
+func (h Home) EnsureDir() (string, error) { return statedir.Ensure(h.Dir) }
 
 // Lock takes the app's lock for command (see lock.Acquire).
 func (h Home) Lock(ctx context.Context, command string, wait time.Duration) (*lock.Lock, error) {

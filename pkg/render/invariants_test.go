@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,12 +123,15 @@ func TestInvariants(t *testing.T) {
 func checkInvariants(app string, out []byte) []string {
 	r := &report{}
 	var (
-		templates  []podTemplate
-		services   []*corev1.Service
-		secrets    = map[string]map[string]bool{}
-		configMaps = map[string]bool{}
-		workloads  = map[string]bool{}
-		hpas       []*autoscalingv2.HorizontalPodAutoscaler
+		templates []podTemplate
+		services  []*corev1.Service
+		secrets   = map[string]map[string]bool{}
+		// secretValues are the values the Secrets hold: no command line
+		// may spell one out.
+		secretValues []string
+		configMaps   = map[string]bool{}
+		workloads    = map[string]bool{}
+		hpas         []*autoscalingv2.HorizontalPodAutoscaler
 	)
 	docs, err := splitDocuments(out)
 	if err != nil {
@@ -163,8 +168,12 @@ func checkInvariants(app string, out []byte) []string {
 		switch o := obj.(type) {
 		case *corev1.Secret:
 			secrets[o.Name] = map[string]bool{}
-			for k := range o.Data {
+			for k, v := range o.Data {
 				secrets[o.Name][k] = true
+				// Shorter values (a port, the user "app") occur anywhere.
+				if len(v) >= 8 {
+					secretValues = append(secretValues, string(v))
+				}
 			}
 			if o.Type != corev1.SecretTypeOpaque || len(o.StringData) > 0 {
 				r.errorf("%s: type %q, stringData %v; want Opaque with data only", where, o.Type, o.StringData)
@@ -262,6 +271,8 @@ func checkInvariants(app string, out []byte) []string {
 					r.errorf("%s: env %s refers to ConfigMap %s, not in the output", where, e.Name, ref.Name)
 				}
 			}
+			checkNoSecretInArgv(r, where, ctr, secrets, secretValues)
+			checkVolumes(r, where, pt.spec, ctr, secrets)
 			for _, p := range ctr.Ports {
 				if errs := validation.IsValidPortName(p.Name); len(errs) > 0 {
 					r.errorf("%s: port name %q: %v", where, p.Name, errs)
@@ -292,6 +303,86 @@ func checkInvariants(app string, out []byte) []string {
 		}
 	}
 	return r.list
+}
+
+// varRef is a $(NAME) that Kubernetes expands in a container's command
+// and args from its environment.
+var varRef = regexp.MustCompile(`\$\(([^)]*)\)`)
+
+// checkNoSecretInArgv reports a container whose command line (command,
+// args, exec probes) holds a Secret's value, spelled out or through a
+// $(VAR) that Kubernetes expands from a variable set from a Secret: a
+// process list, /proc/<pid>/cmdline and the pod's spec show the command
+// line to anyone who can see the pod.
+func checkNoSecretInArgv(r *report, where string, ctr corev1.Container, secrets map[string]map[string]bool, values []string) {
+	fromSecret := map[string]bool{}
+	for _, e := range ctr.Env {
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			fromSecret[e.Name] = true
+		}
+	}
+	for _, e := range ctr.EnvFrom {
+		if e.SecretRef != nil {
+			for k := range secrets[e.SecretRef.Name] {
+				fromSecret[e.Prefix+k] = true
+			}
+		}
+	}
+	argv := append(slices.Clone(ctr.Command), ctr.Args...)
+	for _, p := range []*corev1.Probe{ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe} {
+		if p != nil && p.Exec != nil {
+			argv = append(argv, p.Exec.Command...)
+		}
+	}
+	for _, a := range argv {
+		for _, m := range varRef.FindAllStringSubmatch(a, -1) {
+			if fromSecret[m[1]] {
+				r.errorf("%s: its command line expands $(%s), which is set from a Secret: the value would show in the process list", where, m[1])
+			}
+		}
+		for _, v := range values {
+			if strings.Contains(a, v) {
+				r.errorf("%s: its command line holds a value of a Secret", where)
+			}
+		}
+	}
+	for _, e := range ctr.Env {
+		for _, v := range values {
+			if e.ValueFrom == nil && strings.Contains(e.Value, v) {
+				r.errorf("%s: env %s holds a value of a Secret in the pod spec", where, e.Name)
+			}
+		}
+	}
+}
+
+// checkVolumes reports mounts of volumes the pod does not have, and
+// Secret volumes whose Secret or keys are not in the output.
+func checkVolumes(r *report, where string, spec corev1.PodSpec, ctr corev1.Container, secrets map[string]map[string]bool) {
+	vols := map[string]corev1.Volume{}
+	for _, v := range spec.Volumes {
+		vols[v.Name] = v
+		if sv := v.Secret; sv != nil {
+			if secrets[sv.SecretName] == nil {
+				r.errorf("%s: volume %s mounts Secret %s, not in the output", where, v.Name, sv.SecretName)
+			}
+			for _, it := range sv.Items {
+				if !secrets[sv.SecretName][it.Key] {
+					r.errorf("%s: volume %s mounts key %s of Secret %s, not in the output", where, v.Name, it.Key, sv.SecretName)
+				}
+			}
+			if sv.DefaultMode == nil || *sv.DefaultMode&0o007 != 0 {
+				r.errorf("%s: volume %s mounts Secret %s readable by every user", where, v.Name, sv.SecretName)
+			}
+		}
+	}
+	for _, m := range ctr.VolumeMounts {
+		if _, ok := vols[m.Name]; !ok && m.Name != dataVolumeName {
+			r.errorf("%s: mounts volume %s, which the pod does not have", where, m.Name)
+		}
+		if v, ok := vols[m.Name]; ok && v.Secret != nil && !m.ReadOnly {
+			r.errorf("%s: mounts Secret volume %s writable", where, m.Name)
+		}
+	}
 }
 
 func workloadTemplate(r *report, where string, sel *metav1.LabelSelector, tmpl corev1.PodTemplateSpec) podTemplate {
@@ -390,6 +481,33 @@ func TestInvariantsCatchBugs(t *testing.T) {
 		{"other namespace", func(objs []runtime.Object) {
 			findSecret(objs, "tasks-env").Namespace = "default"
 		}, `in namespace "default"`},
+		{"a Secret's variable expanded in args", func(objs []runtime.Object) {
+			findStatefulSet(objs).Spec.Template.Spec.Containers[0].Args = []string{"mongod", "--auth", "--password", "$(MONGO_INITDB_ROOT_PASSWORD)"}
+		}, "expands $(MONGO_INITDB_ROOT_PASSWORD), which is set from a Secret"},
+		{"a password spelled out in command", func(objs []runtime.Object) {
+			findStatefulSet(objs).Spec.Template.Spec.Containers[0].Command = []string{"mongod", "--password=MongoPass123"}
+		}, "its command line holds a value of a Secret"},
+		{"a password in an exec probe", func(objs []runtime.Object) {
+			c := &findStatefulSet(objs).Spec.Template.Spec.Containers[0]
+			c.LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"mongosh", "-p", "MongoPass123"}}}}
+		}, "its command line holds a value of a Secret"},
+		{"an app Secret value in args", func(objs []runtime.Object) {
+			findDeployment(objs).Spec.Template.Spec.Containers[0].Args = []string{"--db", "$(MONGODB_URI)"}
+		}, "expands $(MONGODB_URI)"},
+		{"a password as a plain env value", func(objs []runtime.Object) {
+			c := &findStatefulSet(objs).Spec.Template.Spec.Containers[0]
+			c.Env = append(c.Env, corev1.EnvVar{Name: "PW", Value: "MongoPass123"})
+		}, "env PW holds a value of a Secret"},
+		{"a Secret volume of a missing key", func(objs []runtime.Object) {
+			spec := &findStatefulSet(objs).Spec.Template.Spec
+			spec.Volumes = []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "tasks-mongodb", Items: []corev1.KeyToPath{{Key: "nope.conf", Path: "x"}}, DefaultMode: ptr(int32(0o440))}}}}
+			spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "config", MountPath: "/etc/x", ReadOnly: true})
+		}, "mounts key nope.conf of Secret tasks-mongodb"},
+		{"a world-readable Secret volume", func(objs []runtime.Object) {
+			spec := &findStatefulSet(objs).Spec.Template.Spec
+			spec.Volumes = []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "tasks-mongodb"}}}}
+			spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "config", MountPath: "/etc/x"})
+		}, "readable by every user"},
 		{"invalid name", func(objs []runtime.Object) {
 			findSecret(objs, "tasks-env").Name = "Tasks_Env"
 		}, "not DNS-1123"},

@@ -105,8 +105,17 @@ func Manifests(in Input) ([]runtime.Object, error) {
 		spec := s.Spec()
 		name := serviceObjectName(app, s)
 		db := DatabaseName(app)
-		secret := secretObject(app, name, s.Name, s.Name, b.secretEnv(cred, db))
-		objs = append(objs, secret, statefulSet(app, s, spec, b, secret), backingService(app, s, spec))
+		env := b.secretEnv(cred, db)
+		data := maps.Clone(env)
+		var files []string
+		if b.configFiles != nil {
+			for k, v := range b.configFiles(cred) {
+				data[k] = v
+				files = append(files, k)
+			}
+		}
+		secret := secretObject(app, name, s.Name, s.Name, data)
+		objs = append(objs, secret, statefulSet(app, s, spec, b, secret, slices.Sorted(maps.Keys(env)), files), backingService(app, s, spec))
 		for k, v := range b.connection(cred, name, spec.Port, db) {
 			if prev, dup := from[k]; dup {
 				return nil, fmt.Errorf("services %s and %s both set %s; an app can use only one of them", prev, s.Name, k)
@@ -213,16 +222,39 @@ func configMap(app string, values map[string]string) *corev1.ConfigMap {
 	}
 }
 
-func statefulSet(app string, s config.Service, spec config.ServiceSpec, b backing, secret *corev1.Secret) *appsv1.StatefulSet {
+// configVolumeName names the volume of a service's config files.
+const configVolumeName = "config"
+
+// statefulSet runs a service: envKeys of its Secret become environment
+// variables, files of it are mounted read-only in b.configDir.
+func statefulSet(app string, s config.Service, spec config.ServiceSpec, b backing, secret *corev1.Secret, envKeys, files []string) *appsv1.StatefulSet {
 	name := secret.Name
 	var env []corev1.EnvVar
-	for _, k := range slices.Sorted(maps.Keys(secret.Data)) {
+	for _, k := range envKeys {
 		env = append(env, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{
 			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: k},
 		}})
 	}
 	env = append(env, b.env...)
 	portName := s.Name // at most 15 characters, as Kubernetes requires
+	mounts := []corev1.VolumeMount{{Name: dataVolumeName, MountPath: b.mountPath}}
+	var volumes []corev1.Volume
+	var security *corev1.PodSecurityContext
+	if len(files) > 0 {
+		var items []corev1.KeyToPath
+		for _, f := range slices.Sorted(slices.Values(files)) {
+			items = append(items, corev1.KeyToPath{Key: f, Path: f})
+		}
+		// Readable by root and the group only: the files hold the
+		// password.
+		volumes = []corev1.Volume{{Name: configVolumeName, VolumeSource: corev1.VolumeSource{
+			Secret: &corev1.SecretVolumeSource{SecretName: name, Items: items, DefaultMode: ptr(int32(0o440))},
+		}}}
+		mounts = append(mounts, corev1.VolumeMount{Name: configVolumeName, MountPath: b.configDir, ReadOnly: true})
+		if b.fsGroup != 0 {
+			security = &corev1.PodSecurityContext{FSGroup: ptr(b.fsGroup)}
+		}
+	}
 	return &appsv1.StatefulSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
 		ObjectMeta: meta(app, name, s.Name, s.Name),
@@ -234,6 +266,8 @@ func statefulSet(app string, s config.Service, spec config.ServiceSpec, b backin
 				ObjectMeta: metav1.ObjectMeta{Labels: Labels(app, s.Name, s.Name)},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr(false),
+					SecurityContext:              security,
+					Volumes:                      volumes,
 					Containers: []corev1.Container{{
 						Name:  s.Name,
 						Image: spec.Image + ":" + s.Version,
@@ -248,7 +282,7 @@ func statefulSet(app string, s config.Service, spec config.ServiceSpec, b backin
 							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(portName)}},
 							PeriodSeconds: 5,
 						},
-						VolumeMounts: []corev1.VolumeMount{{Name: dataVolumeName, MountPath: b.mountPath}},
+						VolumeMounts: mounts,
 					}},
 				},
 			},

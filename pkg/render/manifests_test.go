@@ -436,3 +436,48 @@ func findSecret(objs []runtime.Object, name string) *corev1.Secret {
 	}
 	return nil
 }
+
+// redis reads its password from the redis.conf of its Secret, mounted
+// read-only; its command line has no password, and no $(VAR) expands one.
+func TestRedisPasswordInAConfigFile(t *testing.T) {
+	c := parse(t, "name: counter\nruntime: go:1.22\nservices: [redis]\n")
+	pw := `p"a\ss wörd`
+	objs, err := Manifests(Input{Config: c, Image: "cupaas/counter:0123456789ab", Credentials: map[string]credentials.Service{"redis": {Username: "app", Password: pw}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts := findStatefulSet(objs)
+	ctr := sts.Spec.Template.Spec.Containers[0]
+	if got := strings.Join(ctr.Args, " "); got != "redis-server /etc/redis/redis.conf --appendonly yes" || len(ctr.Command) != 0 {
+		t.Fatalf("command %q, args %q", ctr.Command, got)
+	}
+	secret := findSecret(objs, "counter-redis")
+	if got, want := string(secret.Data["redis.conf"]), "# Written by cupaas.\nrequirepass \"p\\\"a\\\\ss w\\xc3\\xb6rd\"\n"; got != want {
+		t.Fatalf("redis.conf = %q, want %q", got, want)
+	}
+	if string(secret.Data["REDIS_PASSWORD"]) != pw {
+		t.Fatalf("REDIS_PASSWORD = %q: deploy reads the password back from it", secret.Data["REDIS_PASSWORD"])
+	}
+	vols := sts.Spec.Template.Spec.Volumes
+	if len(vols) != 1 || vols[0].Secret == nil || vols[0].Secret.SecretName != "counter-redis" || *vols[0].Secret.DefaultMode != 0o440 ||
+		len(vols[0].Secret.Items) != 1 || vols[0].Secret.Items[0].Key != "redis.conf" {
+		t.Fatalf("volumes %+v", vols)
+	}
+	if m := ctr.VolumeMounts[1]; m.Name != vols[0].Name || m.MountPath != "/etc/redis" || !m.ReadOnly {
+		t.Fatalf("mount %+v", m)
+	}
+	if sc := sts.Spec.Template.Spec.SecurityContext; sc == nil || sc.FSGroup == nil || *sc.FSGroup != 999 {
+		t.Fatalf("securityContext %+v", sc)
+	}
+	for _, e := range ctr.Env {
+		if e.Name == "redis.conf" {
+			t.Fatal("the config file is also an environment variable")
+		}
+	}
+	// The other services keep their settings in their environment only.
+	for _, o := range objs {
+		if s, ok := o.(*appsv1.StatefulSet); ok && s.Name != sts.Name && len(s.Spec.Template.Spec.Volumes) > 0 {
+			t.Errorf("%s has volumes", s.Name)
+		}
+	}
+}

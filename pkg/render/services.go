@@ -1,8 +1,10 @@
 package render
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -18,10 +20,22 @@ type backing struct {
 	mountPath string
 	// env are plain settings of the service's container.
 	env []corev1.EnvVar
-	// args replace the image's command arguments; nil keeps them.
+	// args replace the image's command arguments; nil keeps them. They
+	// hold no secret: any process list, and the pod spec, show them (and
+	// a $(VAR) in them is expanded into them).
 	args []string
-	// secretEnv returns the service's own settings (its Secret).
+	// secretEnv returns the service's own settings: kept in its Secret
+	// and given to its container as environment variables.
 	secretEnv func(cred credentials.Service, db string) map[string]string
+	// configFiles returns files kept in the service's Secret beside
+	// secretEnv, and mounted read-only in configDir: settings the image
+	// takes from a file rather than from its environment.
+	configFiles func(cred credentials.Service) map[string]string
+	// configDir is where configFiles are mounted.
+	configDir string
+	// fsGroup is the group that must read configFiles: the image's
+	// service user runs with it (0: root reads them).
+	fsGroup int64
 	// connection returns what the app gets, given the in-cluster host.
 	connection func(cred credentials.Service, host string, port int, db string) map[string]string
 }
@@ -68,12 +82,22 @@ func backings() map[string]backing {
 		},
 		"redis": {
 			mountPath: "/data",
-			// $(REDIS_PASSWORD) is expanded by Kubernetes from the
-			// container's env.
-			args: []string{"redis-server", "--appendonly", "yes", "--requirepass", "$(REDIS_PASSWORD)"},
+			// The password is in the config file, not in the arguments
+			// (`--requirepass $(REDIS_PASSWORD)` put it in the process's
+			// command line, for `ps` and /proc/<pid>/cmdline to show).
+			args: []string{"redis-server", redisConfDir + "/" + redisConf, "--appendonly", "yes"},
+			// REDIS_PASSWORD stays in the Secret: deploy reads the
+			// password back from it.
 			secretEnv: func(c credentials.Service, _ string) map[string]string {
 				return map[string]string{"REDIS_PASSWORD": c.Password}
 			},
+			configFiles: func(c credentials.Service) map[string]string {
+				return map[string]string{redisConf: "# Written by cupaas.\nrequirepass " + redisQuote(c.Password) + "\n"}
+			},
+			configDir: redisConfDir,
+			// The official image runs redis-server as redis (uid and gid
+			// 999) after its entrypoint drops root.
+			fsGroup: 999,
 			connection: func(c credentials.Service, host string, port int, _ string) map[string]string {
 				return map[string]string{"REDIS_URL": serviceURL("redis", url.UserPassword("", c.Password), host, port, "/0", "")}
 			},
@@ -102,6 +126,33 @@ func backings() map[string]backing {
 			},
 		},
 	}
+}
+
+// Where redis finds its config file.
+const (
+	redisConfDir = "/etc/redis"
+	redisConf    = "redis.conf"
+)
+
+// redisQuote writes s as a double-quoted redis config argument: `"` and
+// `\` escaped, and every byte outside printable ASCII as \xHH, which
+// redis reads back as that byte.
+func redisQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c > 0x7e:
+			fmt.Fprintf(&b, "\\x%02x", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // serviceURL builds a connection URL, escaping the credentials.

@@ -10,13 +10,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cupaas/cupaas/pkg/atomicfile"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/credentials"
@@ -94,6 +95,9 @@ rebuilding the image; --no-apply only stores.`,
 		writeFlags(c)
 	}
 	cmd.AddCommand(set, unset, imp, newCmdGet(opts), newCmdList(opts))
+	// For every env subcommand: a mistyped value must not come back in
+	// "unknown shorthand flag: 's' in -s3cr3t".
+	cmd.SetFlagErrorFunc(quietFlagErrors)
 	return cmd
 }
 
@@ -135,20 +139,26 @@ func reserved(c *config.Config) map[string]string {
 }
 
 // checkKeys validates every key and value before anything is stored.
+// Keys are shown (a key that may be a value never gets this far: see
+// parseSetArgs), values never.
 func checkKeys(c *config.Config, pairs []pair) error {
 	res := reserved(c)
 	var problems []string
 	for _, p := range pairs {
+		where := ""
+		if p.from != "" {
+			where = p.from + ": "
+		}
 		switch {
 		case !envfile.ValidKey(p.key):
-			problems = append(problems, fmt.Sprintf("%q is not a valid variable name: use letters, digits and '_', not starting with a digit", p.key))
+			problems = append(problems, where+"the name is not a valid variable name (letters, digits and '_', not starting with a digit); it is not shown")
 		case res[p.key] != "":
-			problems = append(problems, fmt.Sprintf("%s cannot be set: %s", p.key, res[p.key]))
+			problems = append(problems, fmt.Sprintf("%s%s cannot be set: %s", where, p.key, res[p.key]))
 		default:
 			if err := envfile.CheckValue(p.value); err != nil {
-				problems = append(problems, fmt.Sprintf("%s: %v", p.key, err))
+				problems = append(problems, fmt.Sprintf("%s%s: %v", where, p.key, err))
 			} else if err := config.CheckEnvSize(p.key, p.value); err != nil {
-				problems = append(problems, err.Error())
+				problems = append(problems, where+err.Error())
 			}
 		}
 	}
@@ -157,8 +167,6 @@ func checkKeys(c *config.Config, pairs []pair) error {
 	}
 	return nil
 }
-
-type pair struct{ key, value string }
 
 // store returns the edit that checks every pair, then sets them all.
 func store(pairs []pair) func(*config.Config, *envfile.File) ([]string, error) {
@@ -210,7 +218,7 @@ func change(ctx context.Context, opts *Options, command, what string, edit func(
 	progress := opts.IO.NewProgress(false)
 	warnBadLines(progress, f)
 	st := progress.Start("Store " + envfile.Name)
-	if err := f.Write(opts.path()); err != nil {
+	if err := write(opts, f, progress); err != nil {
 		st.Fail("")
 		return err
 	}
@@ -221,7 +229,84 @@ func change(ctx context.Context, opts *Options, command, what string, edit func(
 	} else if len(added) > 0 {
 		progress.Infof("Added %s to .gitignore, so that your secrets stay out of git", envfile.Name)
 	}
-	return apply(ctx, opts, progress)
+	err = apply(ctx, opts, progress)
+	if ctx.Err() != nil {
+		return interrupted(command, what, keys)
+	}
+	return err
+}
+
+// interrupted is the error of a command stopped (Ctrl-C, SIGTERM) after
+// it stored its change: the change is kept, and the cluster may not have
+// it yet.
+func interrupted(command, what string, keys []string) error {
+	return &interruptedError{fmt.Sprintf("interrupted: the change (%s %s) is stored in %s, but was not applied to the cluster, or not fully; run `cupaas deploy` to apply it (or `cupaas %s` again)", what, strings.Join(keys, ", "), envfile.Name, command)}
+}
+
+// interruptedError is an interruption (exit code 130) that says what was
+// done before it.
+type interruptedError struct{ msg string }
+
+func (e *interruptedError) Error() string    { return e.msg }
+func (e *interruptedError) Unwrap() error    { return context.Canceled }
+func (e *interruptedError) Headline() string { return e.msg }
+
+// write saves f as .cupaas.env, under the app lock. The temporary copy of
+// the secrets goes to .cupaas/, which no build and no commit picks up, and
+// copies that a killed cupaas left (there or, from older versions, in the
+// app directory) are removed first: nobody else writes .cupaas.env while
+// the lock is held. A symbolic link is kept: the file it points to is
+// written, wherever it is (that is what a user who made the link wants).
+func write(opts *Options, f *envfile.File, progress *iostreams.Progress) error {
+	tmpDir, err := home.Of(opts.Dir).EnsureDir()
+	if err != nil {
+		return err
+	}
+	removed := 0
+	for _, dir := range []string{opts.Dir, tmpDir} {
+		n, err := atomicfile.RemoveLeftovers(dir, envfile.Name, 0)
+		if err != nil {
+			progress.Warnf("%v", err)
+		}
+		removed += n
+	}
+	switch {
+	case removed == 1:
+		progress.Infof("Removed a temporary copy of %s left by an interrupted write", envfile.Name)
+	case removed > 1:
+		progress.Infof("Removed %d temporary copies of %s left by an interrupted write", removed, envfile.Name)
+	}
+	target, err := resolveLink(opts.path())
+	if err != nil {
+		return err
+	}
+	return f.WriteVia(target, tmpDir)
+}
+
+// resolveLink follows path while it is a symbolic link, and returns the
+// file it ends at, which may not exist yet.
+func resolveLink(path string) (string, error) {
+	for range 40 {
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("cannot write %s: %w", path, err)
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		to, err := os.Readlink(path)
+		if err != nil {
+			return "", fmt.Errorf("cannot write %s: %w", path, err)
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(path), to)
+		}
+		path = to
+	}
+	return "", fmt.Errorf("cannot write %s: too many levels of symbolic links", path)
 }
 
 // warnBadLines warns about the lines of .cupaas.env that define nothing:
@@ -283,114 +368,35 @@ func newCmdSet(opts *Options) *cobra.Command {
 		Short: "Store one or more variables",
 		Long: `Store one or more variables in .cupaas.env. KEY= sets an empty value,
 KEY=@FILE reads the value from FILE, KEY=- reads it from standard input (for
-multi-line values such as certificates). Every pair is checked before any is
-stored: one bad pair stores nothing. Values are never printed.`,
+multi-line values such as certificates, and for a value that starts with @).
+Every pair is checked before any is stored: one bad argument stores nothing.
+Values are never printed, and neither is an argument that is not KEY=VALUE:
+it is named by its position.`,
 		Example: `  $ cupaas env set API_KEY=s3cr3t DEBUG=1
   $ cupaas env set EMPTY=
   $ cupaas env set TLS_CERT=@cert.pem
   $ vault read -field=key secret/app | cupaas env set API_KEY=-
   $ cupaas env set GREETING=hola --no-apply`,
-		Args: cmdutil.MinimumArgs(1, "at least one KEY=VALUE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pairs, err := readPairs(opts.IO, args, opts.Dir)
-			if err != nil {
-				return err
-			}
-			return change(cmd.Context(), opts, "env set", "set", store(pairs))
-		},
 	}
-	// `env set PW -s3cr3t` (a space instead of "="): pflag would name the
-	// value in "unknown shorthand flag: 's' in -s3cr3t".
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		if strings.Contains(err.Error(), "unknown shorthand flag") {
-			err = errors.New("an argument that starts with '-' is not a flag of env set (it is not shown, since it may be a value); write each name and value as one argument: KEY=VALUE")
+	// pflag would print a value that starts with '-' in its error
+	// (`env set PW -s3cr3t`), and take `-Cx` after `PW=` for --chdir:
+	// the command reads its flags itself.
+	args := ownFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		pairs, err := parseSetArgs(*args)
+		if err != nil {
+			return err
 		}
-		return &cmdutil.FlagError{Err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
-	})
+		if pairs, err = readValues(opts.IO, pairs, opts.Dir); err != nil {
+			return err
+		}
+		return change(cmd.Context(), opts, "env set", "set", store(pairs))
+	}
 	return cmd
 }
 
-// readPairs parses KEY=VALUE arguments, reading @file and - values.
-func readPairs(ios *iostreams.IOStreams, args []string, dir string) ([]pair, error) {
-	var pairs []pair
-	usedStdin := false
-	seen := map[string]bool{}
-	for i, a := range args {
-		key, value, ok := strings.Cut(a, "=")
-		if !ok {
-			// After "KEY=" (a space after the =) the argument is the value.
-			afterEmpty := i > 0 && strings.HasSuffix(args[i-1], "=")
-			return nil, notAPair(i, a, !afterEmpty)
-		}
-		if seen[key] {
-			return nil, cmdutil.FlagErrorf("%s is given twice; nothing was stored", key)
-		}
-		seen[key] = true
-		switch {
-		case value == "-":
-			if usedStdin {
-				return nil, cmdutil.FlagErrorf("only one value can come from standard input (KEY=-); nothing was stored")
-			}
-			usedStdin = true
-			if ios.IsStdinTTY() {
-				fmt.Fprintf(ios.ErrOut, "Type the value of %s, then Ctrl-D on a line of its own:\n", key)
-			}
-			data, err := readBounded(ios.In, MaxSecretSize)
-			if err != nil {
-				return nil, fmt.Errorf("cannot read the value of %s from standard input: %w", key, err)
-			}
-			if len(data) > MaxSecretSize {
-				return nil, tooLarge(key, "standard input", "over 1 MiB")
-			}
-			value = string(data)
-		case strings.HasPrefix(value, "@"):
-			name := value[1:]
-			p := name
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, p)
-			}
-			data, err := safefile.ReadFile(p, MaxSecretSize)
-			var tl *safefile.TooLargeError
-			var nr *safefile.NotRegularError
-			switch {
-			case errors.As(err, &tl) && tl.Size >= 0:
-				return nil, tooLarge(key, name, safefile.Size(tl.Size)+", over 1 MiB")
-			case errors.As(err, &tl):
-				return nil, tooLarge(key, name, "over 1 MiB")
-			case errors.As(err, &nr):
-				return nil, &cmdutil.UsageError{Err: fmt.Errorf("cannot read the value of %s from %s: it %s; to pass the output of a command, use %s=- and standard input; nothing was stored", key, name, nr.Reason(), key)}
-			case err != nil:
-				var pe *fs.PathError
-				if errors.As(err, &pe) {
-					err = pe.Err
-				}
-				return nil, &cmdutil.UsageError{Err: fmt.Errorf("cannot read the value of %s from %s: %v; nothing was stored", key, name, err)}
-			}
-			value = string(data)
-		}
-		pairs = append(pairs, pair{key, value})
-	}
-	return pairs, nil
-}
-
-// conventionalKey is the usual shape of a variable name; an argument of
-// that shape is taken for a name and may be shown.
-var conventionalKey = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
-
-// notAPair reports argument i (from 0), which has no "=". The argument
-// is not shown unless it looks like a variable name and may be shown (it
-// does not follow a "KEY="): `env set KEY value` would otherwise print the
-// value.
-func notAPair(i int, arg string, mayShow bool) error {
-	if mayShow && conventionalKey.MatchString(arg) {
-		return cmdutil.FlagErrorf("argument %d (%s) is not KEY=VALUE; nothing was stored. Write the name and value as one argument: `cupaas env set %s=VALUE` (%s= sets an empty value)", i+1, arg, arg, arg)
-	}
-	return cmdutil.FlagErrorf("argument %d is not KEY=VALUE (it is not shown, since it may be a secret); nothing was stored. Write each name and value as one argument: `cupaas env set KEY=VALUE`", i+1)
-}
-
-// tooLarge refuses a value of size (such as "over 1 MiB") from from.
-func tooLarge(key, from, size string) error {
-	return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: the value of %s from %s is %s (%d bytes), Kubernetes' limit for a whole Secret; keep large files out of environment variables", key, from, size, MaxSecretSize)}
+func tooLarge(key, from string) error {
+	return &cmdutil.UsageError{Err: fmt.Errorf("nothing was stored: the value of %s from %s is over 1 MiB (%d bytes), Kubernetes' limit for a whole Secret; keep large files out of environment variables", key, from, MaxSecretSize)}
 }
 
 // readBounded reads r to its end, but at most max+1 bytes: a longer input
@@ -410,11 +416,14 @@ func newCmdUnset(opts *Options) *cobra.Command {
 		Args:              cmdutil.MinimumArgs(1, "at least one KEY"),
 		ValidArgsFunction: completeKeys(opts),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkNames(args); err != nil {
+				return err
+			}
 			return change(cmd.Context(), opts, "env unset", "removed", func(c *config.Config, f *envfile.File) ([]string, error) {
 				var missing []string
-				for _, k := range args {
+				for i, k := range args {
 					if _, ok := f.Get(k); !ok {
-						missing = append(missing, k)
+						missing = append(missing, nameOrPosition(i, k))
 					}
 				}
 				if len(missing) > 0 && !ignoreMissing {
@@ -464,6 +473,10 @@ Everything is checked first: one bad entry stores nothing.`,
 				data, err = safefile.ReadFile(name, maxImportSize)
 			}
 			if err != nil {
+				if strings.Contains(args[0], "=") {
+					// `env import API_KEY=s3cr3t`: set's syntax, not a file.
+					return &cmdutil.UsageError{Err: fmt.Errorf("argument 1 is not a file that can be read (%s; it is not shown, since it has a '=' and may be KEY=VALUE: to store KEY=VALUE, use `cupaas env set`)", strings.TrimPrefix(fileProblem(err), "that file "))}
+				}
 				return importReadError(args[0], err)
 			}
 			in, err := envfile.Parse(data)
@@ -484,7 +497,7 @@ Everything is checked first: one bad entry stores nothing.`,
 			var pairs []pair
 			for _, k := range in.Keys() {
 				v, _ := in.Get(k)
-				pairs = append(pairs, pair{k, v})
+				pairs = append(pairs, pair{key: k, value: v, from: fmt.Sprintf("%s:%d", name, in.Line(k))})
 			}
 			if len(pairs) == 0 {
 				return &cmdutil.UsageError{Err: fmt.Errorf("%s holds no variables", name)}
@@ -518,13 +531,16 @@ when the variable is not set.`,
 		Args:              cmdutil.ExactArgs(1, "one KEY"),
 		ValidArgsFunction: completeKeys(opts),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkNames(args); err != nil {
+				return err
+			}
 			f, err := envfile.Load(opts.path())
 			if err != nil {
 				return err
 			}
 			v, ok := f.Get(args[0])
 			if !ok {
-				return fmt.Errorf("%s is not set in %s", args[0], envfile.Name)
+				return fmt.Errorf("%s is not set in %s", nameOrPosition(0, args[0]), envfile.Name)
 			}
 			io.WriteString(opts.IO.Out, v)
 			if opts.IO.IsStdoutTTY() && !strings.HasSuffix(v, "\n") {
@@ -533,6 +549,24 @@ when the variable is not set.`,
 			return nil
 		},
 	}
+}
+
+// checkNames refuses, by position, the arguments of get and unset that
+// are not variable names: `env get s3cr3t=` would otherwise print them.
+func checkNames(args []string) error {
+	var bad []string
+	for i, a := range args {
+		if !envfile.ValidKey(a) {
+			bad = append(bad, fmt.Sprint(i+1))
+		}
+	}
+	switch len(bad) {
+	case 0:
+		return nil
+	case 1:
+		return cmdutil.FlagErrorf("argument %s is not a variable name (letters, digits and '_', not starting with a digit); it is not shown, since it may be a value", bad[0])
+	}
+	return cmdutil.FlagErrorf("arguments %s are not variable names (letters, digits and '_', not starting with a digit); they are not shown, since they may be values", strings.Join(bad, ", "))
 }
 
 // Mask hides a value: its first 4 characters and "…" when it is longer

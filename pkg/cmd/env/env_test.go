@@ -127,7 +127,7 @@ func TestSizeLimit(t *testing.T) {
 			name:    "a file longer than the limit is refused with its size",
 			size:    MaxSecretSize + 10,
 			args:    []string{"set", "BIG=@big.bin"},
-			wantErr: "the value of BIG from big.bin is 1.0 MiB (1048586 bytes), over 1 MiB (1048576 bytes)",
+			wantErr: "the value of BIG from the file named after its @ is over 1 MiB (1048576 bytes)",
 		},
 		{
 			name:    "stdin longer than the limit",
