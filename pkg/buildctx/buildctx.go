@@ -29,6 +29,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/cupaas/cupaas/pkg/safefile"
 	"hash"
 	"io/fs"
 	"os"
@@ -325,13 +326,20 @@ type ignoreRules struct {
 	exceptions [][]string
 }
 
+// MaxIgnoreSize bounds .dockerignore: a larger one is refused before it
+// is read.
+const MaxIgnoreSize = 4 << 20
+
 // readIgnore reads root/.dockerignore; nil when it is missing or has no
 // patterns.
 func readIgnore(root string) (*ignoreRules, error) {
 	file := filepath.Join(root, IgnoreFile)
-	data, err := os.ReadFile(file)
+	data, err := safefile.ReadFile(file, MaxIgnoreSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	}
+	if safefile.Refused(err) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the ignore file: %w", err)

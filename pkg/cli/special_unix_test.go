@@ -89,6 +89,14 @@ func TestNamedPipesThroughCommands(t *testing.T) {
 			want: "cannot lock the app: .cupaas/lock is not a regular file (a named pipe); delete it"},
 		{name: "deploy settings", fifo: "settings.yaml", env: map[string]string{"CUPAAS_CONFIG": "settings.yaml"}, args: []string{"deploy", "--dry-run"}, code: 2,
 			want: "Error: cannot read the cupaas settings file: settings.yaml is not a regular file (a named pipe); fix it, or point CUPAAS_CONFIG at another file"},
+		{name: "render .dockerignore", fifo: ".dockerignore", args: []string{"render"}, code: 1,
+			want: ".dockerignore is not a regular file (a named pipe)"},
+		{name: "deploy .dockerignore", fifo: ".dockerignore", args: []string{"deploy", "--dry-run"}, code: 1,
+			want: ".dockerignore is not a regular file (a named pipe)"},
+		{name: "render .git/HEAD", files: map[string]string{".git/config": "[core]\n"}, fifo: ".git/HEAD", args: []string{"render"}, code: 1,
+			want: string(filepath.Separator) + filepath.Join(".git", "HEAD") + " is not a regular file (a named pipe)"},
+		{name: "deploy .git branch", files: map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".git/config": "[core]\n", ".git/refs/heads/x": ""}, fifo: ".git/refs/heads/main",
+			args: []string{"deploy", "--dry-run"}, code: 1, want: "is not a regular file (a named pipe)"},
 		{name: "version settings", fifo: "settings.yaml", env: map[string]string{"CUPAAS_CONFIG": "settings.yaml"}, args: []string{"version"}, code: 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,8 +6,10 @@ package gitsource
 import (
 	"errors"
 	"fmt"
+	"github.com/cupaas/cupaas/pkg/safefile"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -64,6 +66,9 @@ func Read(dir string) (Info, error) {
 		return Info{}, fmt.Errorf("cannot read the git repository: %w", err)
 	} else if !st.IsDir() {
 		return Info{}, fmt.Errorf("cannot read the git repository at %s: not a directory", dir)
+	}
+	if err := checkGitFiles(dir); err != nil {
+		return Info{}, fmt.Errorf("cannot read the git repository: %w", err)
 	}
 	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
@@ -139,4 +144,39 @@ func RepoName(url string) string {
 		return ""
 	}
 	return name
+}
+
+// checkGitFiles refuses a repository whose files go-git opens first are
+// not regular files: go-git would block for ever opening a named pipe as
+// .git/HEAD, and no signal would end the wait. It looks for .git the way
+// go-git does, from dir up.
+func checkGitFiles(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil // go-git reports it
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		dotGit := filepath.Join(d, ".git")
+		st, err := os.Lstat(dotGit)
+		if err == nil {
+			if !st.IsDir() {
+				// A linked work tree or a submodule: a file naming the
+				// real directory, which go-git reads.
+				return safefile.CheckRegular(dotGit)
+			}
+			for _, name := range []string{"HEAD", "config", "index", "packed-refs", "commondir", "ORIG_HEAD"} {
+				if err := safefile.CheckRegular(filepath.Join(dotGit, name)); err != nil {
+					return err
+				}
+			}
+			head, err := safefile.ReadFile(filepath.Join(dotGit, "HEAD"), 4096)
+			if ref, ok := strings.CutPrefix(strings.TrimSpace(string(head)), "ref: "); err == nil && ok && !strings.Contains(ref, "..") {
+				return safefile.CheckRegular(filepath.Join(dotGit, filepath.FromSlash(ref)))
+			}
+			return nil
+		}
+		if filepath.Dir(d) == d {
+			return nil
+		}
+	}
 }
