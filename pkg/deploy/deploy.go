@@ -217,7 +217,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return publish(ctx, s, cl, b.Image, opts.Rebuild)
 		}},
 		{"Apply manifests", true, func(ctx context.Context, s stepIO) (result, error) {
-			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects)
+			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout)
 			d.report.Kept = kept
 			return res, err
 		}},

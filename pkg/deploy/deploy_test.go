@@ -3,6 +3,9 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"github.com/cupaas/cupaas/pkg/app"
+	"github.com/cupaas/cupaas/pkg/cluster"
+	"github.com/cupaas/cupaas/pkg/kubectl"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -273,5 +276,50 @@ func TestRolloutWaitsOnlyWhenPodsWereReplaced(t *testing.T) {
 	}
 	if d := rollDetail(); d != "2 workload(s) ready" {
 		t.Fatalf("no change again: %q", d)
+	}
+}
+
+// A deploy right after `kubectl delete namespace`: the apply is refused
+// while the namespace terminates; deploy waits for it to be gone, applies
+// again and goes on, instead of failing with kubectl's Forbidden.
+func TestApplyWaitsForATerminatingNamespace(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := writeApp(t, counterApp)
+	f := runtest.New(t)
+	f.StubPattern(`^kubectl --context minikube apply --server-side`).Times(1).Exit(1).
+		Stderr(`Error from server (Forbidden): error when creating "kubernetes.yaml": secrets "counter-redis" is forbidden: unable to create new content in namespace counter because it is being terminated` + "\n")
+	f.Stub("kubectl", "--context", "minikube", "get", "namespace", "counter", "--ignore-not-found", "-o", "name").Times(2).Stdout("namespace/counter\n")
+	f.Stub("kubectl", "--context", "minikube", "get", "namespace", "counter", "--ignore-not-found", "-o", "name").Times(1)
+	stubCluster(f, srv.URL, true)
+	f.StubPattern(`^minikube image load`)
+	ios, _, _, errOut := iostreams.Test()
+	rep, _, err := Run(context.Background(), Options{IO: ios, Runner: f, Dir: dir, RetryDelay: time.Millisecond})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut.String(), "namespace counter is being deleted; waiting for it to be gone, then applying again") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	n := 0
+	for _, l := range f.Lines() {
+		if strings.Contains(l, " apply --server-side") {
+			n++
+		}
+	}
+	if n != 2 || rep.URL != srv.URL {
+		t.Fatalf("applies = %d, report %+v", n, rep)
+	}
+}
+
+// A namespace that never goes away (a finalizer that nobody removes)
+// ends the wait after the timeout, with what to look at.
+func TestWaitNamespaceGoneTimesOut(t *testing.T) {
+	f := runtest.New(t)
+	f.StubPattern(`get namespace counter --ignore-not-found -o name`).Times(0).Stdout("namespace/counter\n")
+	a := app.New(kubectl.Client{Runner: f, Context: "minikube"}, "counter", cluster.For("").Hints())
+	err := a.WaitNamespaceGone(context.Background(), 30*time.Millisecond, 10*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "namespace counter is still being deleted after 30ms: see what holds it with `kubectl --context minikube get namespace counter -o yaml`") {
+		t.Fatalf("err = %v", err)
 	}
 }

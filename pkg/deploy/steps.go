@@ -242,7 +242,7 @@ func publish(ctx context.Context, s stepIO, cl cluster.Cluster, image string, re
 
 // 7. Apply, then delete what cupaas made for this app before but no longer
 // generates (PersistentVolumeClaims are kept: they hold data).
-func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object) (result, []string, error) {
+func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration) (result, []string, error) {
 	applyArgv := a.Kube.Argv(append(append([]string{}, kubectl.ApplyFlags...), "-f", manifest)...)
 	if s.DryRun() {
 		s.plan(applyArgv, "")
@@ -250,9 +250,22 @@ func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects [
 		s.plan(a.Kube.Argv(a.ClaimsArgs()...), "find volume claims of removed services, to keep and report them")
 		return result{}, nil, nil
 	}
-	if _, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
-		return s.Runner.Run(ctx, run.Cmd{Argv: applyArgv})
-	}); err != nil {
+	applyOnce := func() error {
+		_, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
+			return s.Runner.Run(ctx, run.Cmd{Argv: applyArgv})
+		})
+		return err
+	}
+	err := applyOnce()
+	if err != nil && app.IsNamespaceTerminating(err) {
+		// Deleted just before (`kubectl delete namespace`): nothing can
+		// be created in it until it is gone, which takes a few seconds.
+		s.Log(fmt.Sprintf("namespace %s is being deleted; waiting for it to be gone, then applying again", a.Namespace))
+		if err = a.WaitNamespaceGone(ctx, timeout, time.Second); err == nil {
+			err = applyOnce()
+		}
+	}
+	if err != nil {
 		return result{}, nil, err
 	}
 	removed, kept, err := a.Prune(ctx, objects, func(obj string) {
