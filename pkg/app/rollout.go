@@ -139,6 +139,15 @@ var fatalWaiting = map[string]bool{
 	"CreateContainerConfigError": true, "CreateContainerError": true, "InvalidImageName": true, "RunContainerError": true,
 }
 
+// transientWaiting reports a waiting state whose reason is usually fatal
+// but whose message says the kubelet only could not do it yet: right
+// after a namespace is made, "failed to sync configmap cache: timed out
+// waiting for the condition" heals by itself within seconds.
+func transientWaiting(w *corev1.ContainerStateWaiting) bool {
+	return w.Reason == "CreateContainerConfigError" &&
+		(strings.Contains(w.Message, "failed to sync") || strings.Contains(w.Message, "timed out waiting for the condition"))
+}
+
 // Diagnosis explains why a workload does not roll out: the cause, with
 // what shows it (the container's log, the pod's events) and what to do.
 type Diagnosis struct {
@@ -167,7 +176,7 @@ func (a *App) Diagnose(ctx context.Context, t Workload, pods []corev1.Pod, final
 	pods = cur
 	for _, pod := range pods {
 		for _, cs := range pod.Status.ContainerStatuses {
-			if w := cs.State.Waiting; w != nil && fatalWaiting[w.Reason] {
+			if w := cs.State.Waiting; w != nil && fatalWaiting[w.Reason] && (final || !transientWaiting(w)) {
 				return a.explainWaiting(ctx, pod, cs)
 			}
 			if term := cs.LastTerminationState.Terminated; term != nil && term.Reason == "OOMKilled" {

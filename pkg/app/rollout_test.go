@@ -542,3 +542,25 @@ func TestEventsOrder(t *testing.T) {
 		t.Fatalf("events = %q", got)
 	}
 }
+
+// CreateContainerConfigError because the kubelet has not synced the
+// ConfigMap yet (seen for real right after a namespace is made) heals by
+// itself: not reported while the rollout runs, reported once it has
+// ended. A missing Secret key does not heal: reported at once.
+func TestDiagnoseCreateContainerConfigError(t *testing.T) {
+	const pod = "tasks-6b4c9d8e7f-r7w5t"
+	f := runtest.New(t)
+	stubPods(t, f, "app", "configmap_cache.json").Times(2)
+	stubPods(t, f, "app", "missing_key.json")
+	stubEvents(t, f, pod, "errimageneverpull.json")
+	stubEvents(t, f, pod, "errimageneverpull.json")
+	a := newApp(f)
+	w := appWorkload(curHash, curImage)
+	if d := a.Diagnose(context.Background(), w, loadPods(t, a, "app"), false, time.Now()); d != nil {
+		t.Fatalf("cache not synced yet, reported while rolling out: %v", d)
+	}
+	d := a.Diagnose(context.Background(), w, loadPods(t, a, "app"), true, time.Now())
+	wantError(t, d, "pod tasks-6b4c9d8e7f-r7w5t: container app cannot start (CreateContainerConfigError): failed to sync configmap cache: timed out waiting for the condition")
+	d = a.Diagnose(context.Background(), w, loadPods(t, a, "app"), false, time.Now())
+	wantError(t, d, "pod tasks-6b4c9d8e7f-r7w5t: container app cannot start (CreateContainerConfigError): couldn't find key API_KEY in Secret tasks/tasks-env")
+}
