@@ -1,9 +1,9 @@
 // Command go-http is a hello app on net/http.
 //
-//	GET /        says hello as JSON
+//	GET /        says hello as JSON (the word is GREETING, "hello" unless set)
 //	GET /health  says the app is up
 //
-// cupaas sets PORT.
+// cupaas sets PORT; `cupaas env set GREETING=hi` changes the greeting.
 package main
 
 import (
@@ -22,7 +22,11 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]string{"message": "hello from go-http"})
+		greeting := os.Getenv("GREETING")
+		if greeting == "" {
+			greeting = "hello"
+		}
+		json.NewEncoder(w).Encode(map[string]string{"message": greeting + " from go-http"})
 	})
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))

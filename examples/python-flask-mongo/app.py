@@ -2,9 +2,11 @@
 
 GET /        lists the tasks as JSON
 POST /       adds one: {"task": "buy milk"}
+GET /about   says which app this is, with GREETING ("hello" unless set)
 GET /health  says the app is up
 
-cupaas sets PORT and MONGODB_URI.
+cupaas sets PORT and MONGODB_URI; `cupaas env set GREETING=hi` changes the
+greeting.
 """
 
 import os
@@ -36,6 +38,11 @@ def add_task():
         return jsonify({"error": 'send JSON like {"task": "buy milk"}'}), 400
     result = tasks.insert_one({"task": task.strip()})
     return jsonify({"id": str(result.inserted_id), "task": task.strip()}), 201
+
+
+@app.get("/about")
+def about():
+    return jsonify({"app": "tasks", "greeting": os.environ.get("GREETING", "hello")})
 
 
 @app.get("/health")

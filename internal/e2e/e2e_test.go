@@ -1,0 +1,328 @@
+//go:build e2e
+
+// Package e2e is the real tier: it runs the real cupaas binary against a
+// real Docker engine and a real Kubernetes cluster (../shared/realcluster,
+// context minikube) for every app in examples/, and for the failures a
+// user meets most. Run it with
+//
+//	go test -tags e2e -count=1 -v -timeout 60m ./internal/e2e/
+//
+// It fails, never skips, when the cluster or Docker is missing.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cupaas/cupaas/pkg/deploy"
+)
+
+// kubeContext is the realcluster's context.
+const kubeContext = "minikube"
+
+var (
+	// bin is the cupaas binary under test, built by TestMain.
+	bin string
+	// root is the repository's top directory.
+	root string
+
+	timingsMu sync.Mutex
+	timings   []timing
+)
+
+// timing is one deploy's duration, for the summary TestMain prints.
+type timing struct {
+	app, what string
+	seconds   float64
+}
+
+func record(app, what string, seconds float64) {
+	timingsMu.Lock()
+	defer timingsMu.Unlock()
+	timings = append(timings, timing{app, what, seconds})
+}
+
+func TestMain(m *testing.M) {
+	code, err := setup()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(filepath.Dir(bin))
+	code = m.Run()
+	if len(timings) > 0 {
+		fmt.Println("e2e timings (seconds, as cupaas deploy --json reports them):")
+		for _, t := range timings {
+			fmt.Printf("  %-20s %-28s %6.1f\n", t.app, t.what, t.seconds)
+		}
+	}
+	os.Exit(code)
+}
+
+// setup builds cupaas and checks that Docker and the cluster answer.
+func setup() (int, error) {
+	_, file, _, _ := runtime.Caller(0)
+	root = filepath.Join(filepath.Dir(file), "..", "..")
+	tmp, err := os.MkdirTemp("", "cupaas-e2e-bin-")
+	if err != nil {
+		return 1, err
+	}
+	bin = filepath.Join(tmp, "cupaas")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/cupaas")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return 1, fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	for _, argv := range [][]string{
+		{"docker", "info", "--format", "{{.ServerVersion}}"},
+		{"kubectl", "--context", kubeContext, "get", "--raw", "/readyz"},
+		{"minikube", "status", "-o", "json"},
+	} {
+		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+			return 1, fmt.Errorf("the real tier needs Docker and the cluster (run ../shared/realcluster/bed.sh): `%s` failed: %v\n%s", strings.Join(argv, " "), err, out)
+		}
+	}
+	return 0, nil
+}
+
+// result is one run of cupaas.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// cupaas runs the binary in dir.
+func cupaas(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "XDG_CONFIG_HOME="+filepath.Join(dir, ".no-settings"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("cupaas %s: %v", strings.Join(args, " "), err)
+	}
+	return result{stdout.String(), stderr.String(), code}
+}
+
+// deployOK deploys the app in dir with --json and returns the report; any
+// failure fails the test with what cupaas printed.
+func deployOK(t *testing.T, dir string, args ...string) deploy.Report {
+	t.Helper()
+	r := cupaas(t, dir, append([]string{"deploy", "--json", "--context", kubeContext}, args...)...)
+	var rep deploy.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("cupaas deploy: exit %d, no JSON report (%v)\nstdout:\n%s\nstderr:\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	if r.code != 0 {
+		t.Fatalf("cupaas deploy: exit %d: %s\n%s\nstderr:\n%s", r.code, rep.Error, strings.Join(rep.Details, "\n"), r.stderr)
+	}
+	return rep
+}
+
+// step returns the report's step name.
+func step(t *testing.T, rep deploy.Report, name string) deploy.StepReport {
+	t.Helper()
+	for _, s := range rep.Steps {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no step %q in %+v", name, rep.Steps)
+	return deploy.StepReport{}
+}
+
+// httpGet returns the status and body of url.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	return request(t, http.MethodGet, url, "")
+}
+
+func request(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second}
+	var last error
+	for try := 0; try < 5; try++ {
+		req, err := http.NewRequest(method, url, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, string(data)
+		}
+		last = err
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("%s %s: %v", method, url, last)
+	return 0, ""
+}
+
+// getJSON decodes the JSON that url answers with 200.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	status, body := httpGet(t, url)
+	if status != 200 {
+		t.Fatalf("GET %s: HTTP %d: %s", url, status, body)
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		t.Fatalf("GET %s: %v: %s", url, err, body)
+	}
+}
+
+// kubectl runs kubectl against the cluster and returns its output.
+func kubectl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("kubectl", append([]string{"--context", kubeContext}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// freshNamespace deletes what an earlier run left of namespace ns, and
+// deletes ns when the test ends.
+func freshNamespace(t *testing.T, ns string) {
+	t.Helper()
+	del := func() {
+		exec.Command("kubectl", "--context", kubeContext, "delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=180s").Run()
+	}
+	del()
+	t.Cleanup(del)
+}
+
+// appDir copies examples/<name> (or the files given) into a new git
+// repository with one commit, and returns it.
+func appDir(t *testing.T, example string, files map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), example)
+	if files == nil {
+		src := filepath.Join(root, "examples", example)
+		if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		for name, content := range files {
+			p := filepath.Join(dir, name)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	git(t, dir, "init", "-q")
+	commit(t, dir, "first")
+	return dir
+}
+
+func git(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=e2e", "-c", "user.email=e2e@example.invalid"}, args...)...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func commit(t *testing.T, dir, msg string) {
+	t.Helper()
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", msg)
+}
+
+// edit replaces old with new in dir/file (old must be there) and commits.
+func edit(t *testing.T, dir, file, old, new string) {
+	t.Helper()
+	p := filepath.Join(dir, file)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(old)) {
+		t.Fatalf("%s does not contain %q", file, old)
+	}
+	if err := os.WriteFile(p, bytes.Replace(data, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, dir, "change "+file)
+}
+
+// envSet runs `cupaas env set KEY=VALUE` and checks it applied without a
+// build.
+func envSet(t *testing.T, dir, pair string) {
+	t.Helper()
+	r := cupaas(t, dir, "env", "set", pair)
+	if r.code != 0 {
+		t.Fatalf("env set %s: exit %d\n%s", pair, r.code, r.stderr)
+	}
+	for _, want := range []string{"✓ Store .cupaas.env", "✓ Apply secret", "✓ Roll out"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Fatalf("env set %s: no %q in:\n%s", pair, want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr+r.stdout, "Build image") {
+		t.Fatalf("env set built an image:\n%s", r.stderr)
+	}
+}
+
+// redeployUnchanged deploys again with nothing changed: the build and the
+// image load must be cached.
+func redeployUnchanged(t *testing.T, app, dir string) deploy.Report {
+	t.Helper()
+	rep := deployOK(t, dir)
+	for _, name := range []string{"Build image", "Load image into minikube"} {
+		if s := step(t, rep, name); !s.Cached {
+			t.Fatalf("no-change redeploy: %s was not cached: %+v", name, s)
+		}
+	}
+	record(app, "no-change redeploy", rep.Seconds)
+	return rep
+}
+
+// redeployChanged deploys after a code change: a new image is built and
+// loaded.
+func redeployChanged(t *testing.T, app, dir string, before deploy.Report) deploy.Report {
+	t.Helper()
+	rep := deployOK(t, dir)
+	if s := step(t, rep, "Build image"); s.Cached || !strings.HasPrefix(s.Detail, "new commit") {
+		t.Fatalf("code change: Build image %+v", s)
+	}
+	if s := step(t, rep, "Load image into minikube"); s.Cached {
+		t.Fatalf("code change: image load cached: %+v", s)
+	}
+	if rep.Image == before.Image {
+		t.Fatalf("code change: same image %s", rep.Image)
+	}
+	record(app, "code-change redeploy", rep.Seconds)
+	return rep
+}
+
+// claimUID is the UID of a PersistentVolumeClaim: the same UID means the
+// same volume, with its data.
+func claimUID(t *testing.T, ns, claim string) string {
+	t.Helper()
+	return strings.TrimSpace(kubectl(t, "-n", ns, "get", "pvc", claim, "-o", "jsonpath={.metadata.uid}"))
+}
