@@ -20,7 +20,6 @@ import (
 	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
-	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/lock"
 	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
@@ -244,7 +243,8 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 	f := runtest.New(t)
 	stubRunningImage(f, "cupaas/app:0123456789ab")
 	f.StubPattern(`apply --server-side`)
-	f.Stub(kubectl.Client{Context: "minikube"}.Argv(kubectl.PatchPodAnnotationArgs("app", "deployment/app", render.AnnotationConfigHash, hash)...)...)
+	f.Stub("kubectl", "--context", "minikube", "-n", "app", "patch", "deployment/app", "--type", "merge", "--field-manager=cupaas-env",
+		"-p", `{"spec":{"template":{"metadata":{"annotations":{"`+render.AnnotationConfigHash+`":"`+hash+`"}}}}}`)
 	f.StubPattern(`rollout status deployment/app`)
 	_, stderr, err := runEnv(t, dir, f, "", "set", "OTHER=1")
 	if err != nil {
