@@ -1,4 +1,4 @@
-package env_test
+package set_test
 
 import (
 	"context"
