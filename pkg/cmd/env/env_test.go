@@ -15,12 +15,12 @@ import (
 	"time"
 
 	"github.com/cupaas/cupaas/pkg/bundle"
+	"github.com/cupaas/cupaas/pkg/cmd/env/shared"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
-	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/lock"
 	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
@@ -40,7 +40,8 @@ func runEnv(t *testing.T, dir string, f *runtest.Fake, stdin string, args ...str
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(stdin)
 	fac := &cmdutil.Factory{IOStreams: ios, Runner: f}
-	cmd := newCmdEnv(fac, dir)
+	t.Chdir(dir)
+	cmd := NewCmdEnv(fac)
 	cmd.SetArgs(args)
 	cmd.SetOut(out)
 	cmd.SetErr(errOut)
@@ -93,21 +94,21 @@ func TestSizeLimit(t *testing.T) {
 	}{
 		{
 			name:     "one value over the total",
-			existing: fill(MaxSecretSize - 6),
+			existing: fill(shared.MaxSecretSize - 6),
 			size:     4,
 			args:     []string{"set", "BIG=@big.bin"},
 			wantErr:  "would hold 1.00 MiB (1048577 bytes), over Kubernetes' limit of 1 MiB (1048576 bytes) for a Secret",
 		},
 		{
 			name:     "exactly the limit",
-			existing: fill(MaxSecretSize - 7),
+			existing: fill(shared.MaxSecretSize - 7),
 			size:     4,
 			args:     []string{"set", "BIG=@big.bin"},
 		},
 		{
 			name:     "the services' settings count too",
 			yml:      "name: app\nruntime: python:3.11\nentrypoint: [python, app.py]\nservices: [redis]\n",
-			existing: fill(MaxSecretSize - 7),
+			existing: fill(shared.MaxSecretSize - 7),
 			size:     4,
 			args:     []string{"set", "BIG=@big.bin"},
 			wantErr:  "the app's Secret app-env would hold 1.00 MiB",
@@ -125,26 +126,26 @@ func TestSizeLimit(t *testing.T) {
 		},
 		{
 			name:    "a file longer than the limit is refused with its size",
-			size:    MaxSecretSize + 10,
+			size:    shared.MaxSecretSize + 10,
 			args:    []string{"set", "BIG=@big.bin"},
 			wantErr: "the value of BIG from the file named after its @ is over 1 MiB (1048576 bytes)",
 		},
 		{
 			name:    "stdin longer than the limit",
 			args:    []string{"set", "BIG=-"},
-			stdin:   strings.Repeat("y", MaxSecretSize+1),
+			stdin:   strings.Repeat("y", shared.MaxSecretSize+1),
 			wantErr: "the value of BIG from standard input is over 1 MiB",
 		},
 		{
 			name:     "import over the total",
-			existing: fill(MaxSecretSize - 6),
+			existing: fill(shared.MaxSecretSize - 6),
 			args:     []string{"import", "-"},
 			stdin:    "BIG=xxxx\n",
 			wantErr:  "would hold 1.00 MiB (1048577 bytes)",
 		},
 		{
 			name:     "removing from a file already over the limit is allowed",
-			existing: fill(MaxSecretSize+1000) + "B=1\n",
+			existing: fill(shared.MaxSecretSize+1000) + "B=1\n",
 			args:     []string{"unset", "B"},
 		},
 	}
@@ -244,7 +245,8 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 	f := runtest.New(t)
 	stubRunningImage(f, "cupaas/app:0123456789ab")
 	f.StubPattern(`apply --server-side`)
-	f.Stub(kubectl.Client{Context: "minikube"}.Argv(kubectl.PatchPodAnnotationArgs("app", "deployment/app", render.AnnotationConfigHash, hash)...)...)
+	f.Stub("kubectl", "--context", "minikube", "-n", "app", "patch", "deployment/app", "--type", "merge", "--field-manager=cupaas-env",
+		"-p", `{"spec":{"template":{"metadata":{"annotations":{"`+render.AnnotationConfigHash+`":"`+hash+`"}}}}}`)
 	f.StubPattern(`rollout status deployment/app`)
 	_, stderr, err := runEnv(t, dir, f, "", "set", "OTHER=1")
 	if err != nil {
@@ -558,7 +560,8 @@ func TestStdinPromptOnlyOnTerminal(t *testing.T) {
 			ios, in, _, errOut := iostreams.Test()
 			ios.SetStdinTTY(tty)
 			in.WriteString("K=v\n")
-			cmd := newCmdEnv(&cmdutil.Factory{IOStreams: ios, Runner: runtest.New(t)}, dir)
+			t.Chdir(dir)
+			cmd := NewCmdEnv(&cmdutil.Factory{IOStreams: ios, Runner: runtest.New(t)})
 			cmd.SetArgs(tt.args)
 			cmd.SilenceErrors, cmd.SilenceUsage = true, true
 			if err := cmd.ExecuteContext(context.Background()); err != nil {
@@ -581,14 +584,6 @@ func TestUsageErrors(t *testing.T) {
 	_, _, err = runEnv(t, dir, runtest.New(t), "x", "set", "A=-", "B=-")
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "only one value can come from standard input") {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestMask(t *testing.T) {
-	for v, want := range map[string]string{"": "••••", "short": "••••", "12345678": "••••", "s3cr3tvalue": "s3cr…", "ünïcödé-long": "ünïc…"} {
-		if got := Mask(v); got != want {
-			t.Errorf("Mask(%q) = %q, want %q", v, got, want)
-		}
 	}
 }
 

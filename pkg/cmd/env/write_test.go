@@ -132,7 +132,8 @@ func TestInterruptAfterStoreSaysWhatToDo(t *testing.T) {
 				f.StubPattern(`rollout status`).Do(interrupt)
 			}
 			ios, _, _, _ := iostreams.Test()
-			cmd := newCmdEnv(&cmdutil.Factory{IOStreams: ios, Runner: f}, dir)
+			t.Chdir(dir)
+			cmd := NewCmdEnv(&cmdutil.Factory{IOStreams: ios, Runner: f})
 			cmd.SetArgs([]string{"set", "TOKEN=hunter2"})
 			cmd.SilenceErrors, cmd.SilenceUsage = true, true
 			err := cmd.ExecuteContext(ctx)

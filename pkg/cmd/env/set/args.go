@@ -1,16 +1,15 @@
-package env
+package set
 
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cupaas/cupaas/pkg/cmd/env/shared"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/envfile"
 	"github.com/cupaas/cupaas/pkg/iostreams"
@@ -23,10 +22,6 @@ import (
 // wrong is named by its position ("argument 2"), and is shown only when it
 // has the shape of a variable name in capitals (API_KEY) and is not where
 // a value would be: right after an argument that ends with `=`.
-
-// conventionalKey is the usual shape of a variable name; an argument of
-// that shape is taken for a name and may be shown.
-var conventionalKey = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 
 // valueSource is where set takes a value from.
 type valueSource int
@@ -83,7 +78,7 @@ func parseSetArgs(args []string) ([]pair, error) {
 		case strings.HasPrefix(a, "-") && a != "-":
 			problems = append(problems, fmt.Sprintf("argument %d starts with '-' and is neither a flag of env set nor KEY=VALUE (it is not shown, since it may be a value)", n))
 			continue
-		case !ok && conventionalKey.MatchString(a):
+		case !ok && shared.ConventionalKey(a):
 			problems = append(problems, fmt.Sprintf("argument %d (%s) is not KEY=VALUE: write the name and the value as one argument, `cupaas env set %s=VALUE` (%s= sets an empty value)", n, a, a, a))
 			continue
 		case !ok:
@@ -141,7 +136,7 @@ func endsWithEmptyValue(arg string) bool {
 // base64 `c2VjcmV0=`, a word) is taken for the value.
 func looksLikePair(arg string) bool {
 	key, _, ok := strings.Cut(arg, "=")
-	return ok && conventionalKey.MatchString(key)
+	return ok && shared.ConventionalKey(key)
 }
 
 // spaceAfterEquals reports argument next, which follows argument prev
@@ -175,11 +170,11 @@ func readValues(ios *iostreams.IOStreams, pairs []pair, dir string) ([]pair, err
 			if ios.IsStdinTTY() {
 				fmt.Fprintf(ios.ErrOut, "Type the value of %s, then Ctrl-D on a line of its own:\n", p.key)
 			}
-			data, err := readBounded(ios.In, MaxSecretSize)
+			data, err := shared.ReadBounded(ios.In, shared.MaxSecretSize)
 			if err != nil {
 				return nil, fmt.Errorf("cannot read the value of %s from standard input: %w; nothing was stored", p.key, err)
 			}
-			if len(data) > MaxSecretSize {
+			if len(data) > shared.MaxSecretSize {
 				return nil, tooLarge(p.key, "standard input")
 			}
 			p.value = string(data)
@@ -188,13 +183,13 @@ func readValues(ios *iostreams.IOStreams, pairs []pair, dir string) ([]pair, err
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(dir, path)
 			}
-			data, err := safefile.ReadFile(path, MaxSecretSize)
+			data, err := safefile.ReadFile(path, shared.MaxSecretSize)
 			var tl *safefile.TooLargeError
 			switch {
 			case errors.As(err, &tl):
 				return nil, tooLarge(p.key, "the file named after its @")
 			case err != nil:
-				return nil, &cmdutil.UsageError{Err: fmt.Errorf("%s: the value starts with @, which reads a file; %s (its name is not shown, since it may be the value itself); %s; nothing was stored", p.label(), fileProblem(err), atHint(p.key))}
+				return nil, &cmdutil.UsageError{Err: fmt.Errorf("%s: the value starts with @, which reads a file; %s (its name is not shown, since it may be the value itself); %s; nothing was stored", p.label(), shared.FileProblem(err), atHint(p.key))}
 			}
 			p.value = string(data)
 		}
@@ -202,24 +197,6 @@ func readValues(ios *iostreams.IOStreams, pairs []pair, dir string) ([]pair, err
 		out[i] = p
 	}
 	return out, nil
-}
-
-// fileProblem says why a file could not be read, without its name.
-func fileProblem(err error) string {
-	var nr *safefile.NotRegularError
-	switch {
-	case errors.As(err, &nr):
-		return "that file " + nr.Reason()
-	case errors.Is(err, fs.ErrNotExist):
-		return "that file does not exist"
-	case errors.Is(err, fs.ErrPermission):
-		return "that file cannot be read: permission denied"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	return "that file cannot be read: " + err.Error()
 }
 
 // ownFlags makes cmd parse its own flags, with splitFlags instead of
@@ -329,34 +306,4 @@ func splitFlags(cmd *cobra.Command, args []string) ([]string, error) {
 		f.Changed = true
 	}
 	return rest, nil
-}
-
-// quietFlagErrors is a cobra FlagErrorFunc that never shows the argument
-// pflag stumbled on: it may be a value typed in the wrong place.
-func quietFlagErrors(c *cobra.Command, err error) error {
-	var (
-		notExist *pflag.NotExistError
-		invalid  *pflag.InvalidValueError
-		syntax   *pflag.InvalidSyntaxError
-	)
-	switch {
-	case errors.As(err, &notExist), errors.As(err, &syntax):
-		err = fmt.Errorf("an argument that starts with '-' is not a flag of %s (it is not shown, since it may be a value)", c.CommandPath())
-	case errors.As(err, &invalid) && errors.Is(err, cmdutil.ErrNegativeDuration):
-		err = fmt.Errorf("--%s: %w", invalid.GetFlag().Name, cmdutil.ErrNegativeDuration)
-	case errors.As(err, &invalid):
-		err = fmt.Errorf("--%s: the value given is not a valid %s (it is not shown)", invalid.GetFlag().Name, invalid.GetFlag().Value.Type())
-	}
-	return &cmdutil.FlagError{Err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
-}
-
-// nameOrPosition is how a message names argument i (from 0) that was
-// given as a variable name: by the name when it has the usual shape
-// (API_KEY), else by its position, since it may be a value typed in the
-// wrong place.
-func nameOrPosition(i int, arg string) string {
-	if conventionalKey.MatchString(arg) {
-		return arg
-	}
-	return fmt.Sprintf("argument %d (not shown, since it may be a value)", i+1)
 }

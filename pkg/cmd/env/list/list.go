@@ -1,4 +1,7 @@
-package env
+// Package list implements `cupaas env list`: the variables the app gets
+// (secrets of .cupaas.env, masked unless --reveal; settings of env: in
+// .cupaas.yml; the names cupaas injects), as a table, JSON or dotenv.
+package list
 
 import (
 	"encoding/json"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cupaas/cupaas/pkg/cmd/env/shared"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/envfile"
@@ -36,9 +40,20 @@ type Injected struct {
 	From string `json:"from"`
 }
 
-func newCmdList(opts *Options) *cobra.Command {
-	var reveal, asJSON bool
-	var format string
+// ListOptions are the inputs of `cupaas env list`.
+type ListOptions struct {
+	shared.Options
+	// Reveal shows the values of secrets.
+	Reveal bool
+	// JSON prints a Listing as JSON.
+	JSON bool
+	// Format is "" (a table) or "dotenv".
+	Format string
+}
+
+// NewCmdList returns the command. runF replaces the run function in tests.
+func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
+	opts := &ListOptions{Options: shared.NewOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the variables the app gets",
@@ -51,53 +66,62 @@ cupaas injects itself (PORT, and the connection settings of each service).`,
   $ cupaas env list --format dotenv --reveal > backup.env`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "" && format != "dotenv" {
-				return cmdutil.FlagErrorf("--format: only dotenv is supported, got %q", format)
+			if opts.Format != "" && opts.Format != "dotenv" {
+				return cmdutil.FlagErrorf("--format: only dotenv is supported, got %q", opts.Format)
 			}
-			if format != "" && asJSON {
+			if opts.Format != "" && opts.JSON {
 				return cmdutil.FlagErrorf("--format and --json cannot be used together")
 			}
 			// Values are shown only when asked for: a dotenv dump is all
 			// values, so it takes --reveal too.
-			if format == "dotenv" && !reveal {
+			if opts.Format == "dotenv" && !opts.Reveal {
 				return cmdutil.FlagErrorf("--format dotenv prints every value in clear: add --reveal to confirm (cupaas env list --format dotenv --reveal)")
 			}
-			f, err := envfile.Load(opts.path())
-			if err != nil {
-				return err
+			opts.Context = cmd.Context()
+			if runF != nil {
+				return runF(opts)
 			}
-			warnBadLines(opts.IO.NewProgress(false), f)
-			if format == "dotenv" {
-				out := &envfile.File{}
-				for _, k := range f.Keys() {
-					v, _ := f.Get(k)
-					if err := out.Set(k, v); err != nil {
-						return err
-					}
-				}
-				_, err := opts.IO.Out.Write(out.Bytes())
-				return err
-			}
-			c, err := config.Load(opts.Dir)
-			var nf *config.NotFoundError
-			if err != nil && !errors.As(err, &nf) {
-				return err
-			}
-			l := listing(f, c, reveal)
-			if asJSON {
-				enc := json.NewEncoder(opts.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(l)
-			}
-			printListing(opts, l)
-			return nil
+			return listRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&reveal, "reveal", false, "show the values of secrets")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON")
-	cmd.Flags().StringVar(&format, "format", "", "print the secrets in this format, with their values (needs --reveal): dotenv")
+	cmd.Flags().BoolVar(&opts.Reveal, "reveal", false, "show the values of secrets")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the list as JSON")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "print the secrets in this format, with their values (needs --reveal): dotenv")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"dotenv"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// listRun prints the variables in the format asked for.
+func listRun(opts *ListOptions) error {
+	f, err := envfile.Load(opts.Path())
+	if err != nil {
+		return err
+	}
+	shared.WarnBadLines(opts.IO.NewProgress(false), f)
+	if opts.Format == "dotenv" {
+		out := &envfile.File{}
+		for _, k := range f.Keys() {
+			v, _ := f.Get(k)
+			if err := out.Set(k, v); err != nil {
+				return err
+			}
+		}
+		_, err := opts.IO.Out.Write(out.Bytes())
+		return err
+	}
+	c, err := config.Load(opts.Dir)
+	var nf *config.NotFoundError
+	if err != nil && !errors.As(err, &nf) {
+		return err
+	}
+	l := listing(f, c, opts.Reveal)
+	if opts.JSON {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(l)
+	}
+	printListing(opts, l)
+	return nil
 }
 
 func listing(f *envfile.File, c *config.Config, reveal bool) Listing {
@@ -105,7 +129,7 @@ func listing(f *envfile.File, c *config.Config, reveal bool) Listing {
 	for _, k := range f.Keys() {
 		v, _ := f.Get(k)
 		if !reveal {
-			v = Mask(v)
+			v = shared.Mask(v)
 		}
 		l.Secrets = append(l.Secrets, Entry{k, v})
 	}
@@ -128,7 +152,7 @@ func oneLine(v string) string {
 	return strings.NewReplacer("\\", "\\\\", "\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(v)
 }
 
-func printListing(opts *Options, l Listing) {
+func printListing(opts *ListOptions, l Listing) {
 	st := opts.IO.Styles()
 	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, st.Bold.Render("Secrets")+" ("+envfile.Name+")")

@@ -1,4 +1,4 @@
-package env_test
+package set_test
 
 import (
 	"context"
@@ -16,36 +16,6 @@ import (
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
 )
-
-// setSeeds are the leaks of the hardening issue, and the other shapes of
-// arguments env set reads. A fuzz input is the arguments joined by NUL,
-// which no argument can hold.
-var setSeeds = [][]string{
-	{"DATABASE_URL=", "postgres://app:Pa55@db/x?sslmode=disable"},
-	{"DATABASE_URL postgres://app:Pa55@db/x?sslmode=disable"},
-	{"PASSWORD=", "c2VjcmV0="},
-	{"API_KEY", "--s3cr3t"},
-	{"DB_PASSWORD=@Sup3r!"},
-	{"A=1", "s3cr3t-value"},
-	{"AWS_ACCESS_KEY_ID=", "AKIAIOSFODNN7EXAMPLE"},
-	{"PW", "-s3cr3t"},
-	{"--wait", "A=s3cr3t"},
-	{"--no-apply=s3cr3t"},
-	{"-hs3cr3t"},
-	{"--", "-s3cr3t"},
-	{"-x=s3cr3tval"},
-	{"1BAD=hunter22"},
-	{"A=1", "A=s3cr3t2"},
-	{"A=-", "B=-"},
-	{"PORT=s3cr3t99"},
-	{"Q='it's \"x\"'"},
-	{"K=@"},
-	{"K=@."},
-	{"CERT=@cert.pem", "EMPTY=", "DEBUG=1"},
-	{"API_KEY=s3cr3tvalue", "DEBUG=1", "EMPTY="},
-	{"IN=-", "--timeout", "1m"},
-	{"-h"},
-}
 
 // FuzzSetArgs runs `cupaas env set --no-apply ARGS...` through the whole
 // command line (cli.Execute: flag parsing, the command, the printing of
@@ -69,7 +39,36 @@ var setSeeds = [][]string{
 // '=', '@' and '-' where they were). A part shown more often in the first
 // run than in the second comes from the argument.
 func FuzzSetArgs(f *testing.F) {
-	for _, s := range setSeeds {
+	// The seeds are the leaks of the hardening issue, and the other shapes of
+	// arguments env set reads. A fuzz input is the arguments joined by NUL,
+	// which no argument can hold.
+	seeds := [][]string{
+		{"DATABASE_URL=", "postgres://app:Pa55@db/x?sslmode=disable"},
+		{"DATABASE_URL postgres://app:Pa55@db/x?sslmode=disable"},
+		{"PASSWORD=", "c2VjcmV0="},
+		{"API_KEY", "--s3cr3t"},
+		{"DB_PASSWORD=@Sup3r!"},
+		{"A=1", "s3cr3t-value"},
+		{"AWS_ACCESS_KEY_ID=", "AKIAIOSFODNN7EXAMPLE"},
+		{"PW", "-s3cr3t"},
+		{"--wait", "A=s3cr3t"},
+		{"--no-apply=s3cr3t"},
+		{"-hs3cr3t"},
+		{"--", "-s3cr3t"},
+		{"-x=s3cr3tval"},
+		{"1BAD=hunter22"},
+		{"A=1", "A=s3cr3t2"},
+		{"A=-", "B=-"},
+		{"PORT=s3cr3t99"},
+		{"Q='it's \"x\"'"},
+		{"K=@"},
+		{"K=@."},
+		{"CERT=@cert.pem", "EMPTY=", "DEBUG=1"},
+		{"API_KEY=s3cr3tvalue", "DEBUG=1", "EMPTY="},
+		{"IN=-", "--timeout", "1m"},
+		{"-h"},
+	}
+	for _, s := range seeds {
 		f.Add(strings.Join(s, "\x00"))
 	}
 	wd, err := os.Getwd()
@@ -100,10 +99,6 @@ func FuzzSetArgs(f *testing.F) {
 	})
 }
 
-// durations are the timings of the progress lines, which differ between
-// two runs.
-var durations = regexp.MustCompile(`[0-9]+\.[0-9]+s\b`)
-
 // runSet runs env set in a fresh app in dir, and returns everything it
 // printed (the error included).
 func runSet(t *testing.T, wd, dir string, args []string) string {
@@ -128,6 +123,8 @@ func runSet(t *testing.T, wd, dir string, args []string) string {
 	if code != 0 && code != 1 && code != 2 {
 		t.Fatalf("exit code %d for %q:\n%s", code, args, stderr)
 	}
+	// The timings of the progress lines differ between two runs.
+	durations := regexp.MustCompile(`[0-9]+\.[0-9]+s\b`)
 	return durations.ReplaceAllString(stdout.String()+stderr.String(), "0.0s")
 }
 
@@ -157,8 +154,6 @@ func valid(typ, v string) bool {
 // endsWithEmptyValue reports whether a is `KEY=`: its only '=' ends it.
 func endsWithEmptyValue(a string) bool { return a != "" && strings.IndexByte(a, '=') == len(a)-1 }
 
-var conventionalKey = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
-
 // argKind is what an argument of env set is, for the fuzz checks.
 type argKind struct {
 	flag      string // the type of a flag's value, when the argument is a flag
@@ -170,6 +165,7 @@ type argKind struct {
 }
 
 func classify(args []string) []argKind {
+	conventionalKey := regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 	kinds := make([]argKind, len(args))
 	flags := true
 	for i, a := range args {
