@@ -9,6 +9,7 @@ import (
 )
 
 //go:generate go run ./internal/gencompletions ../../completions
+//go:generate go run ./internal/genman ../../completions/man
 
 func main() {
 	os.Exit(cli.Main())

@@ -19,6 +19,7 @@ import (
 	envcmd "github.com/cupaas/cupaas/pkg/cmd/env"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
 	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
+	schemacmd "github.com/cupaas/cupaas/pkg/cmd/schema"
 	"github.com/cupaas/cupaas/pkg/cmd/validate"
 	"github.com/cupaas/cupaas/pkg/cmd/version"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
@@ -100,6 +101,7 @@ and prints the URL.`,
 		rendercmd.NewCmdRender(f, nil),
 		deploycmd.NewCmdDeploy(f, nil),
 		envcmd.NewCmdEnv(f),
+		schemacmd.NewCmdSchema(f, info),
 		version.NewCmdVersion(f, info),
 		completion.NewCmdCompletion(f),
 	)

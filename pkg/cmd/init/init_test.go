@@ -55,7 +55,8 @@ func TestYesWritesDetectedValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "# cupaas app config: see the .cupaas.yml reference in the cupaas README; check it with `cupaas validate`\n" +
+	want := "# yaml-language-server: $schema=https://raw.githubusercontent.com/cupaas/cupaas/main/pkg/config/schema/cupaas.schema.json\n" +
+		"# cupaas app config: see the .cupaas.yml reference in the cupaas README; check it with `cupaas validate`\n" +
 		"name: counter\nruntime: python:3.11\nentrypoint: [python, app.py]\n" +
 		"port: 8000 # the app gets it as $PORT and must listen on 0.0.0.0\nservices:\n  - redis: 7\n"
 	if got := read(t, dir, ".cupaas.yml"); got != want {

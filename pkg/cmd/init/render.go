@@ -8,7 +8,9 @@ import (
 	"github.com/kballard/go-shellquote"
 	"gopkg.in/yaml.v3"
 
+	"github.com/cupaas/cupaas/pkg/build"
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/config/schema"
 )
 
 // Render writes the answers as `.cupaas.yml` text. Service versions are
@@ -71,6 +73,8 @@ func Render(a Answers) ([]byte, error) {
 		add("services", seq, "")
 	}
 	var b bytes.Buffer
+	// Editors with the YAML language server read the schema from this line.
+	b.WriteString(schema.Modeline(build.Current().Version) + "\n")
 	b.WriteString("# cupaas app config: see the .cupaas.yml reference in the cupaas README; check it with `cupaas validate`\n")
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
