@@ -26,6 +26,23 @@ func (a *App) NamespaceArgs() []string {
 	return []string{"get", "namespace", a.Namespace, "--ignore-not-found", "-o", "name"}
 }
 
+// DeletingArgs print when the app's namespace started to be deleted, and
+// nothing when it does not exist or is not being deleted.
+func (a *App) DeletingArgs() []string {
+	return []string{"get", "namespace", a.Namespace, "--ignore-not-found", "-o", "jsonpath={.metadata.deletionTimestamp}"}
+}
+
+// NamespaceDeleting reports whether the app's namespace is being deleted:
+// whatever is applied to it now is deleted with it, even objects that
+// already exist (an apply only updates them, so it does not fail).
+func (a *App) NamespaceDeleting(ctx context.Context) (bool, error) {
+	out, err := a.Kube.Run(ctx, a.DeletingArgs()...)
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(string(out)) != "", nil
+}
+
 // WaitNamespaceGone waits until the app's namespace no longer exists,
 // checking every poll, for at most timeout. A namespace being deleted
 // takes its objects with it first; a new deploy into it can only start

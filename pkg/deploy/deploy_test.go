@@ -52,6 +52,7 @@ func stubCluster(f *runtest.Fake, url string, imageCached bool) {
 		any(`^docker image inspect`).Stdout("sha256:1\n")
 		any(`^minikube image ls`).Stdout("docker.io/cupaas/counter:TAG\n")
 	}
+	any(`^kubectl --context minikube get namespace counter --ignore-not-found -o jsonpath=`)
 	any(`^kubectl --context minikube apply --server-side`)
 	any(`^kubectl .* get deployments.apps`)
 	any(`^kubectl .* get persistentvolumeclaims`)
@@ -131,6 +132,7 @@ func TestInvalidManifestFailsAtOnce(t *testing.T) {
 	dir := writeApp(t, counterApp)
 	f := runtest.New(t)
 	f.StubPattern(`^kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas -f`).Stderr(`error: error validating "kubernetes.yaml": unknown field "replica"` + "\n").Exit(1)
+	f.StubPattern(`^kubectl --context minikube get namespace counter --ignore-not-found -o jsonpath`)
 	f.StubPattern(`^docker version`)
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
@@ -187,6 +189,8 @@ func (i *instant) Run(_ context.Context, c run.Cmd) ([]byte, error) {
 	switch {
 	case strings.HasPrefix(line, "minikube status"):
 		return []byte(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`), nil
+	case strings.Contains(line, " get namespace "):
+		return nil, nil // there, and not being deleted
 	case strings.Contains(line, " get "):
 		return []byte(`{"items":[]}`), nil
 	case strings.HasPrefix(line, "minikube image ls"):
@@ -309,6 +313,39 @@ func TestApplyWaitsForATerminatingNamespace(t *testing.T) {
 	}
 	if n != 2 || rep.URL != srv.URL {
 		t.Fatalf("applies = %d, report %+v", n, rep)
+	}
+}
+
+// A namespace being deleted when the deploy starts: applying to it would
+// only update objects about to be deleted with it (no error, and the app
+// gone a moment later). Deploy waits for it to be gone first.
+func TestApplyWaitsBeforeApplyingToADeletedNamespace(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := writeApp(t, counterApp)
+	f := runtest.New(t)
+	f.StubPattern(`get namespace counter --ignore-not-found -o jsonpath`).Stdout("2026-12-02T13:55:00Z")
+	f.Stub("kubectl", "--context", "minikube", "get", "namespace", "counter", "--ignore-not-found", "-o", "name").Stdout("namespace/counter\n")
+	f.Stub("kubectl", "--context", "minikube", "get", "namespace", "counter", "--ignore-not-found", "-o", "name")
+	for _, p := range []string{`^docker version`, `^docker image inspect`, `^minikube image ls`, `^minikube image load`, `^kubectl --context minikube apply --server-side`,
+		`^kubectl .* get deployments.apps`, `^kubectl .* get persistentvolumeclaims`, `^kubectl .* rollout status`} {
+		f.StubPattern(p).Times(0)
+	}
+	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
+	f.StubPattern(`^minikube service counter -n counter --url$`).Stdout(srv.URL + "\n")
+	ios, _, _, errOut := iostreams.Test()
+	if _, _, err := Run(context.Background(), Options{IO: ios, Runner: f, Dir: dir, RetryDelay: time.Millisecond}); err != nil {
+		t.Fatalf("Run: %v\n%s", err, errOut)
+	}
+	var order []string
+	for _, l := range f.Lines() {
+		if strings.Contains(l, " get namespace ") || strings.Contains(l, " apply --server-side") {
+			order = append(order, l)
+		}
+	}
+	if len(order) != 4 || !strings.Contains(order[3], " apply ") || !strings.Contains(errOut.String(), "namespace counter is being deleted; waiting for it to be gone") {
+		t.Fatalf("calls:\n%s\nstderr:\n%s", strings.Join(order, "\n"), errOut)
 	}
 }
 

@@ -245,6 +245,7 @@ func publish(ctx context.Context, s stepIO, cl cluster.Cluster, image string, re
 func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration) (result, []string, error) {
 	applyArgv := a.Kube.Argv(append(append([]string{}, kubectl.ApplyFlags...), "-f", manifest)...)
 	if s.DryRun() {
+		s.plan(a.Kube.Argv(a.DeletingArgs()...), "wait first when the namespace is being deleted")
 		s.plan(applyArgv, "")
 		s.plan(a.Kube.Argv(a.PruneArgs()...), "find objects of this app that are no longer generated, to delete them")
 		s.plan(a.Kube.Argv(a.ClaimsArgs()...), "find volume claims of removed services, to keep and report them")
@@ -256,13 +257,24 @@ func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects [
 		})
 		return err
 	}
-	err := applyOnce()
-	if err != nil && app.IsNamespaceTerminating(err) {
-		// Deleted just before (`kubectl delete namespace`): nothing can
-		// be created in it until it is gone, which takes a few seconds.
+	// A namespace deleted just before (`kubectl delete namespace`) takes
+	// everything in it along, what is applied now included: wait until it
+	// is gone, which takes seconds. An apply that meets one anyway (it
+	// was deleted since the check) is refused, and is done again too.
+	waitGone := func() error {
 		s.Log(fmt.Sprintf("namespace %s is being deleted; waiting for it to be gone, then applying again", a.Namespace))
-		if err = a.WaitNamespaceGone(ctx, timeout, time.Second); err == nil {
-			err = applyOnce()
+		return a.WaitNamespaceGone(ctx, timeout, time.Second)
+	}
+	deleting, err := a.NamespaceDeleting(ctx)
+	if err == nil && deleting {
+		err = waitGone()
+	}
+	if err == nil {
+		err = applyOnce()
+		if err != nil && app.IsNamespaceTerminating(err) {
+			if err = waitGone(); err == nil {
+				err = applyOnce()
+			}
 		}
 	}
 	if err != nil {
