@@ -181,16 +181,31 @@ func request(t *testing.T, method, url, body string) (int, string) {
 	return 0, ""
 }
 
-// getJSON decodes the JSON that url answers with 200.
+// getJSON decodes the JSON that url answers with 200. On another answer
+// the test fails with the logs of the app's namespace.
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
 	status, body := httpGet(t, url)
 	if status != 200 {
-		t.Fatalf("GET %s: HTTP %d: %s", url, status, body)
+		t.Fatalf("GET %s: HTTP %d: %s\n%s", url, status, body, namespaceLogs())
 	}
 	if err := json.Unmarshal([]byte(body), v); err != nil {
 		t.Fatalf("GET %s: %v: %s", url, err, body)
 	}
+}
+
+// currentNamespace is the namespace of the running test's app, for
+// namespaceLogs.
+var currentNamespace string
+
+// namespaceLogs are the last lines of every container's log in the
+// current test's namespace, to explain a failure.
+func namespaceLogs() string {
+	if currentNamespace == "" {
+		return ""
+	}
+	out, _ := exec.Command("kubectl", "--context", kubeContext, "-n", currentNamespace, "logs", "--all-containers", "--prefix", "--tail", "30", "-l", "app.kubernetes.io/managed-by=cupaas").CombinedOutput()
+	return "logs of namespace " + currentNamespace + ":\n" + string(out)
 }
 
 // kubectl runs kubectl against the cluster and returns its output.
@@ -203,15 +218,29 @@ func kubectl(t *testing.T, args ...string) string {
 	return string(out)
 }
 
+// dnsCacheTime is how long the cluster's DNS may still answer with the
+// address of a Service that was deleted: the records' TTL (30 s) plus
+// CoreDNS's cache (30 s at most, counted from the same moment).
+const dnsCacheTime = 35 * time.Second
+
 // freshNamespace deletes what an earlier run left of namespace ns, and
-// deletes ns when the test ends.
+// deletes ns when the test ends. After deleting a leftover it waits until
+// the cluster's DNS has forgotten its Services: a new Service of the same
+// name gets another address, and a client that still gets the old one
+// reaches nothing (seen for real: the counter's redis client got "HTTP/1.1
+// 400" from whatever answers an unassigned address here).
 func freshNamespace(t *testing.T, ns string) {
 	t.Helper()
-	del := func() {
-		exec.Command("kubectl", "--context", kubeContext, "delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=180s").Run()
+	del := func() bool {
+		out, _ := exec.Command("kubectl", "--context", kubeContext, "delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=180s").CombinedOutput()
+		return strings.Contains(string(out), "deleted")
 	}
-	del()
-	t.Cleanup(del)
+	if del() {
+		t.Logf("deleted the namespace %s an earlier run left; waiting %s for the cluster's DNS to forget its Services", ns, dnsCacheTime)
+		time.Sleep(dnsCacheTime)
+	}
+	currentNamespace = ns
+	t.Cleanup(func() { del() })
 }
 
 // appDir copies examples/<name> (or the files given) into a new git
