@@ -2,6 +2,7 @@ package env
 
 import (
 	"errors"
+	"github.com/cupaas/cupaas/internal/leakcheck"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,19 +11,6 @@ import (
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
 )
-
-// assertNoSecret fails t when a text shows one of secretBits: the parts
-// of the test arguments that are values.
-func assertNoSecret(t *testing.T, texts ...string) {
-	t.Helper()
-	secretBits := []string{"Pa55", "postgres:", "c2VjcmV0", "s3cr3t", "Sup3r", "AKIAIOSFODNN7", "hunter"}
-	all := strings.Join(texts, "\n")
-	for _, s := range secretBits {
-		if strings.Contains(all, s) {
-			t.Errorf("%q is shown:\n%s", s, all)
-		}
-	}
-}
 
 // Each leak of the issue, through the command: refused by position,
 // exit 2, nothing stored, the value nowhere in the output.
@@ -53,7 +41,7 @@ func TestSetRefusesWithoutShowingTheValue(t *testing.T) {
 			if !errors.As(err, &fe) && !errors.As(err, &ue) {
 				t.Errorf("err is %T, want a usage error (exit 2)", err)
 			}
-			assertNoSecret(t, stdout, stderr, err.Error())
+			leakcheck.None(t, stdout, stderr, err.Error())
 			if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 				t.Errorf("something was written: %v", entries)
 			}
@@ -104,7 +92,7 @@ func TestGetAndUnsetDoNotShowValues(t *testing.T) {
 			t.Errorf("%q: err = %v, want %q", tt.args, err, tt.want)
 			continue
 		}
-		assertNoSecret(t, stdout, stderr, err.Error())
+		leakcheck.None(t, stdout, stderr, err.Error())
 	}
 	if data, _ := os.ReadFile(filepath.Join(dir, ".cupaas.env")); string(data) != "A=1\n" {
 		t.Fatalf(".cupaas.env changed: %q", data)
@@ -125,5 +113,5 @@ func TestImportProblemsByLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
-	assertNoSecret(t, stderr, err.Error())
+	leakcheck.None(t, stderr, err.Error())
 }

@@ -2,6 +2,7 @@ package set
 
 import (
 	"errors"
+	"github.com/cupaas/cupaas/internal/leakcheck"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,19 +15,6 @@ import (
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 )
-
-// assertNoSecret fails t when a text shows one of secretBits: the parts
-// of the test arguments that are values.
-func assertNoSecret(t *testing.T, texts ...string) {
-	t.Helper()
-	secretBits := []string{"Pa55", "postgres:", "c2VjcmV0", "s3cr3t", "Sup3r", "AKIAIOSFODNN7", "hunter"}
-	all := strings.Join(texts, "\n")
-	for _, s := range secretBits {
-		if strings.Contains(all, s) {
-			t.Errorf("%q is shown:\n%s", s, all)
-		}
-	}
-}
 
 func TestParseSetArgs(t *testing.T) {
 	tests := []struct {
@@ -156,7 +144,7 @@ func TestParseSetArgs(t *testing.T) {
 					t.Errorf("error does not have %q:\n%s", w, err)
 				}
 			}
-			assertNoSecret(t, err.Error())
+			leakcheck.None(t, err.Error())
 		})
 	}
 }
@@ -179,7 +167,7 @@ func TestReadValuesNeverNamesTheFile(t *testing.T) {
 		if !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", name, err, want)
 		}
-		assertNoSecret(t, err.Error())
+		leakcheck.None(t, err.Error())
 	}
 }
 
@@ -236,7 +224,7 @@ func TestSplitFlags(t *testing.T) {
 		if !errors.As(err, &fe) || !strings.Contains(err.Error(), "the value given is not a valid") {
 			t.Errorf("%q: err = %v", args, err)
 		}
-		assertNoSecret(t, err.Error())
+		leakcheck.None(t, err.Error())
 	}
 	if _, err := splitFlags(set, []string{"A=1", "--wait"}); err == nil || !strings.Contains(err.Error(), "--wait needs a value") {
 		t.Errorf("--wait at the end: %v", err)

@@ -2,6 +2,7 @@ package shared
 
 import (
 	"errors"
+	"github.com/cupaas/cupaas/internal/leakcheck"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,19 +12,6 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 )
-
-// assertNoSecret fails t when a text shows one of secretBits: the parts
-// of the test arguments that are values.
-func assertNoSecret(t *testing.T, texts ...string) {
-	t.Helper()
-	secretBits := []string{"Pa55", "postgres:", "c2VjcmV0", "s3cr3t", "Sup3r", "AKIAIOSFODNN7", "hunter"}
-	all := strings.Join(texts, "\n")
-	for _, s := range secretBits {
-		if strings.Contains(all, s) {
-			t.Errorf("%q is shown:\n%s", s, all)
-		}
-	}
-}
 
 // QuietFlagErrors rewrites every pflag error that would show an argument.
 func TestQuietFlagErrors(t *testing.T) {
@@ -41,7 +29,7 @@ func TestQuietFlagErrors(t *testing.T) {
 		if !errors.As(got, &fe) || !strings.Contains(got.Error(), "See 'get --help'.") {
 			t.Errorf("%q: %v", args, got)
 		}
-		assertNoSecret(t, got.Error())
+		leakcheck.None(t, got.Error())
 	}
 }
 
