@@ -283,6 +283,9 @@ func commit(t *testing.T, dir, msg string) {
 }
 
 // edit replaces old with new in dir/file (old must be there) and commits.
+// A comment naming this run goes at the end of the file, so that the code
+// change is new content on every run: a change built by an earlier run on
+// this machine would otherwise be found cached, under its content tag.
 func edit(t *testing.T, dir, file, old, new string) {
 	t.Helper()
 	p := filepath.Join(dir, file)
@@ -293,7 +296,13 @@ func edit(t *testing.T, dir, file, old, new string) {
 	if !bytes.Contains(data, []byte(old)) {
 		t.Fatalf("%s does not contain %q", file, old)
 	}
-	if err := os.WriteFile(p, bytes.Replace(data, []byte(old), []byte(new), 1), 0o644); err != nil {
+	comment := "//"
+	if strings.HasSuffix(file, ".py") {
+		comment = "#"
+	}
+	data = bytes.Replace(data, []byte(old), []byte(new), 1)
+	data = fmt.Appendf(data, "\n%s e2e run %d\n", comment, time.Now().UnixNano())
+	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	commit(t, dir, "change "+file)
