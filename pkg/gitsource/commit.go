@@ -52,14 +52,14 @@ func ResolveCommit(dir, rev string) (*Commit, error) {
 	}
 	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, fmt.Errorf("%s is not in a git repository, so there is no commit %s to deploy; run `git init` and commit, or deploy the working tree without --ref", dirName(dir), rev)
+		return nil, &RefError{Err: fmt.Errorf("%s is not in a git repository, so there is no commit %s to deploy; run `git init` and commit, or deploy the working tree without --ref", dirName(dir), rev)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the git repository at %s: %w", dir, err)
 	}
 	h, err := repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
-		return nil, fmt.Errorf("no commit %q in the git repository at %s (%v); name a commit, branch or tag, such as `--ref HEAD~1`", rev, dirName(dir), err)
+		return nil, &RefError{Err: fmt.Errorf("no commit %q in the git repository at %s (%v); name a commit, branch or tag, such as `--ref HEAD~1`", rev, dirName(dir), err)}
 	}
 	return commitOf(repo.Storer, *h)
 }
@@ -70,6 +70,12 @@ func dirName(dir string) string {
 	}
 	return dir
 }
+
+// RefError is a revision that names no commit: a user mistake.
+type RefError struct{ Err error }
+
+func (e *RefError) Error() string { return e.Err.Error() }
+func (e *RefError) Unwrap() error { return e.Err }
 
 // PushedCommit returns the commit hash of the repository at gitDir (a bare
 // repository) whose objects are in objectDirs first: during a pre-receive

@@ -31,6 +31,7 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 		Example: `  $ cupaas deploy
   $ cupaas deploy -v                 # show every command and its output
   $ cupaas deploy --dry-run          # print the commands, run nothing
+  $ cupaas deploy --ref HEAD~1       # deploy a commit, from git's objects
   $ cupaas deploy --json | jq -r .url
   $ cupaas deploy --context minikube-dev --timeout 10m`,
 		Args: cmdutil.NoArgs,
@@ -61,6 +62,7 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 	fl.String("context", "minikube", "kube context for every kubectl call (setting: context)")
 	fl.Duration("timeout", 5*time.Minute, "how long to wait for the rollout (setting: timeout)")
 	fl.Duration("wait", 0, "wait this long for another deploy of this app to finish, instead of failing (setting: wait)")
+	fl.StringVar(&opts.Ref, "ref", "", "deploy this commit of the app's git repository (a hash, branch, tag, HEAD~1) instead of the working tree")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "write .cupaas/build/ and print the commands, run nothing")
 	fl.BoolVar(&opts.Rebuild, "rebuild", false, "build the image even when one with the same content exists")
 	fl.BoolVar(&opts.Detach, "detach", false, "do not keep a minikube tunnel open in the foreground")
