@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	hookcmd "github.com/cupaas/cupaas/pkg/cmd/hook"
+	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	"os"
 	"os/signal"
 	"strings"
@@ -102,6 +104,8 @@ and prints the URL.`,
 		envcmd.NewCmdEnv(f),
 		version.NewCmdVersion(f, info),
 		completion.NewCmdCompletion(f),
+		remotecmd.NewCmdRemote(f),
+		hookcmd.NewCmdHook(f),
 	)
 	return root
 }

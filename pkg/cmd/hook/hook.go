@@ -1,0 +1,100 @@
+// Package hook implements the hidden `cupaas hook pre-receive`, which the
+// hook of `cupaas remote` runs: it deploys a pushed commit, and a failure
+// rejects the push.
+package hook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
+	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/deploy"
+	"github.com/cupaas/cupaas/pkg/gitsource"
+	"github.com/cupaas/cupaas/pkg/home"
+	"github.com/cupaas/cupaas/pkg/lock"
+	"github.com/cupaas/cupaas/pkg/remote"
+)
+
+// NewCmdHook returns the hidden command.
+func NewCmdHook(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:    "hook",
+		Short:  "Run a git hook of `cupaas remote` (git runs it)",
+		Hidden: true,
+		Args:   cmdutil.NoArgs,
+	}
+	pre := &cobra.Command{
+		Use:   "pre-receive",
+		Short: "Deploy the pushed commit; a failure rejects the push",
+		Example: `  # hooks/pre-receive of the repository ` + "`cupaas remote`" + ` made:
+  exec '/usr/local/bin/cupaas' hook pre-receive "$@"`,
+		Args:  cobra.ArbitraryArgs, // git passes none; a hook's "$@"
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.UserSettings()
+			if err != nil {
+				return err
+			}
+			timeout, err := s.Duration(cmd.Flags(), "timeout")
+			if err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+			gitDir := os.Getenv("GIT_DIR")
+			if gitDir == "" {
+				gitDir = "."
+			}
+			if gitDir, err = filepath.Abs(gitDir); err != nil {
+				return err
+			}
+			return PreReceive(cmd.Context(), f, gitDir, timeout)
+		},
+	}
+	pre.Flags().Duration("timeout", 5*time.Minute, "how long to wait for the rollout (setting: timeout)")
+	cmd.AddCommand(pre)
+	return cmd
+}
+
+// lockWait is how long a push waits for another deploy of the app.
+const lockWait = time.Hour
+
+// PreReceive deploys the commit pushed to the deploy branch of the bare
+// repository gitDir, reading the updates on the standard input.
+func PreReceive(ctx context.Context, f *cmdutil.Factory, gitDir string, timeout time.Duration) error {
+	io := f.IOStreams
+	rec, err := remote.ReadRecord(gitDir)
+	if err != nil {
+		return err
+	}
+	updates, err := remote.ParseUpdates(io.In)
+	if err != nil {
+		return err
+	}
+	u, err := remote.Pick(updates, rec.Branch)
+	if err != nil {
+		return &cmdutil.UsageError{Err: err}
+	}
+	commit, err := gitsource.PushedCommit(gitDir, u.New, remote.ObjectDirs(gitDir))
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(rec.Worktree); err != nil || !st.IsDir() {
+		return &cmdutil.UsageError{Err: fmt.Errorf("the app's working tree %s, whose .cupaas.env and .cupaas/ pushed deploys use, is gone; run `cupaas remote` in the app's new directory", rec.Worktree)}
+	}
+	fmt.Fprintf(io.ErrOut, "cupaas: deploying commit %s of branch %s (app %s, context %s)\n", commit.Short(), rec.Branch, rec.App, rec.Context)
+	h := home.Of(rec.Worktree)
+	if lk, err := h.Lock(ctx, "push", 0); err == nil {
+		lk.Release()
+	} else if held := (*lock.HeldError)(nil); errors.As(err, &held) {
+		fmt.Fprintf(io.ErrOut, "cupaas: another deploy of %s is running; waiting for it to finish (Ctrl-C stops waiting; the push is then rejected)\n", rec.App)
+	}
+	return deploycmd.Run(ctx, deploy.Options{
+		IO: io, Runner: f.Runner, Dir: rec.Worktree, Commit: commit, Branch: rec.Branch,
+		Context: rec.Context, Timeout: timeout, LockWait: lockWait, Detach: true,
+	})
+}
