@@ -35,7 +35,7 @@ func NewCmdHook(f *cmdutil.Factory) *cobra.Command {
 		Short: "Deploy the pushed commit; a failure rejects the push",
 		Example: `  # hooks/pre-receive of the repository ` + "`cupaas remote`" + ` made:
   exec '/usr/local/bin/cupaas' hook pre-receive "$@"`,
-		Args:  cobra.ArbitraryArgs, // git passes none; a hook's "$@"
+		Args: cobra.ArbitraryArgs, // git passes none; a hook's "$@"
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := f.UserSettings()
 			if err != nil {
