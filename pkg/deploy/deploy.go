@@ -49,6 +49,9 @@ type Options struct {
 	Commit *gitsource.Commit
 	// Branch is the branch Commit was pushed to, for the report.
 	Branch string
+	// LockHeld says the caller holds the app lock (a push holds it until
+	// its record is written); Run does not take it.
+	LockHeld bool
 	// Context is the kube context every kubectl call names.
 	Context string
 	// Timeout bounds the rollout.
@@ -201,7 +204,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 					return result{}, err
 				}
 			}
-			cfg, lk, last, err = load(ctx, s, h, opts.LockWait, opts.Commit)
+			cfg, lk, last, err = load(ctx, s, h, opts.LockWait, opts.Commit, opts.LockHeld)
 			if lk != nil {
 				d.release = lk.Release
 			}

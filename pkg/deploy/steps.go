@@ -35,7 +35,7 @@ import (
 // written or run; then
 // the app lock (one deploy of an app at a time; the kernel frees the lock
 // of a process that died) and the record of the last deploy.
-func load(ctx context.Context, s stepIO, h home.Home, wait time.Duration, commit *gitsource.Commit) (*config.Config, *lock.Lock, *state.State, error) {
+func load(ctx context.Context, s stepIO, h home.Home, wait time.Duration, commit *gitsource.Commit, lockHeld bool) (*config.Config, *lock.Lock, *state.State, error) {
 	var c *config.Config
 	var err error
 	if commit != nil {
@@ -50,9 +50,11 @@ func load(ctx context.Context, s stepIO, h home.Home, wait time.Duration, commit
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	lk, err := h.Lock(ctx, "deploy", wait)
-	if err != nil {
-		return nil, nil, nil, err
+	var lk *lock.Lock
+	if !lockHeld {
+		if lk, err = h.Lock(ctx, "deploy", wait); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	last, err := h.State()
 	if err != nil {

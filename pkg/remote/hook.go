@@ -1,6 +1,15 @@
 package remote
 
 import (
+	"context"
+	"github.com/cupaas/cupaas/pkg/atomicfile"
+	"time"
+
+	"errors"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"bufio"
 	"fmt"
 	"io"
@@ -85,4 +94,61 @@ func ObjectDirs(gitDir string) []string {
 		add(d)
 	}
 	return dirs
+}
+
+// deployedFile, in the bare repository, records the last update a hook
+// deployed ("<old> <new> <ref>"): git moves the ref only after the hook
+// exits, so the next push, which may take the app lock in between, waits
+// for that move.
+const deployedFile = "cupaas-deployed"
+
+// RecordDeployed records u as deployed (see CheckUnmoved).
+func RecordDeployed(gitDir string, u Update) error {
+	data := []byte(u.Old + " " + u.New + " " + u.Ref + "\n")
+	if err := atomicfile.Write(filepath.Join(gitDir, deployedFile), data, 0o644); err != nil {
+		return fmt.Errorf("cannot record the deployed commit: %w", err)
+	}
+	return nil
+}
+
+// pendingWait bounds how long CheckUnmoved waits for git to move the ref
+// of the previous push (it does so right after that push's hook exits).
+const pendingWait = 15 * time.Second
+
+// CheckUnmoved refuses the update when its ref no longer names u.Old in
+// the bare repository at gitDir: another push moved it while this one
+// waited for the app lock, and git would refuse to move it after the
+// deploy. A push deployed just before, whose ref git has not moved yet,
+// is waited for.
+func CheckUnmoved(ctx context.Context, gitDir string, u Update) error {
+	repo, err := git.PlainOpen(gitDir)
+	if err != nil {
+		return fmt.Errorf("cannot read the git repository %s: %w", gitDir, err)
+	}
+	var last []string
+	if data, err := os.ReadFile(filepath.Join(gitDir, deployedFile)); err == nil {
+		last = strings.Fields(string(data))
+	}
+	deadline := time.Now().Add(pendingWait)
+	for {
+		now := zeroHash
+		if ref, err := repo.Reference(plumbing.ReferenceName(u.Ref), true); err == nil {
+			now = ref.Hash().String()
+		} else if !errors.Is(err, plumbing.ErrReferenceNotFound) {
+			return fmt.Errorf("cannot read %s of %s: %w", u.Ref, gitDir, err)
+		}
+		pending := len(last) == 3 && last[2] == u.Ref && now == last[0] && last[0] != last[1]
+		if pending && time.Now().Before(deadline) {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		if now != u.Old {
+			return &RefusedError{Msg: fmt.Sprintf("another push moved %s to %s while this one waited; nothing was deployed: fetch, then push again (`git push --force` to deploy this commit anyway)", strings.TrimPrefix(u.Ref, "refs/heads/"), now[:12])}
+		}
+		return nil
+	}
 }

@@ -87,14 +87,31 @@ func PreReceive(ctx context.Context, f *cmdutil.Factory, gitDir string, timeout 
 		return &cmdutil.UsageError{Err: fmt.Errorf("the app's working tree %s, whose .cupaas.env and .cupaas/ pushed deploys use, is gone; run `cupaas remote` in the app's new directory", rec.Worktree)}
 	}
 	fmt.Fprintf(io.ErrOut, "cupaas: deploying commit %s of branch %s (app %s, context %s)\n", commit.Short(), rec.Branch, rec.App, rec.Context)
+	// The push holds the app lock from before the branch check until its
+	// record is written, so the next push sees where this one leaves the
+	// branch.
 	h := home.Of(rec.Worktree)
-	if lk, err := h.Lock(ctx, "push", 0); err == nil {
-		lk.Release()
-	} else if held := (*lock.HeldError)(nil); errors.As(err, &held) {
+	lk, err := h.Lock(ctx, "push", 0)
+	if held := (*lock.HeldError)(nil); errors.As(err, &held) {
 		fmt.Fprintf(io.ErrOut, "cupaas: another deploy of %s is running; waiting for it to finish (Ctrl-C stops waiting; the push is then rejected)\n", rec.App)
+		lk, err = h.Lock(ctx, "push", lockWait)
 	}
-	return deploycmd.Run(ctx, deploy.Options{
+	if err != nil {
+		return err
+	}
+	defer lk.Release()
+	if err := remote.CheckUnmoved(ctx, gitDir, u); err != nil {
+		return err
+	}
+	err = deploycmd.Run(ctx, deploy.Options{
 		IO: io, Runner: f.Runner, Dir: rec.Worktree, Commit: commit, Branch: rec.Branch,
-		Context: rec.Context, Timeout: timeout, LockWait: lockWait, Detach: true,
+		Context: rec.Context, Timeout: timeout, LockHeld: true, Detach: true,
 	})
+	if err != nil {
+		return err
+	}
+	if err := remote.RecordDeployed(gitDir, u); err != nil {
+		fmt.Fprintf(io.ErrOut, "%s %v\n", io.ErrStyles().WarningIcon(), err)
+	}
+	return nil
 }
