@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,7 +54,9 @@ func NewCmdHook(f *cmdutil.Factory) *cobra.Command {
 			if gitDir, err = filepath.Abs(gitDir); err != nil {
 				return err
 			}
-			return PreReceive(cmd.Context(), f, gitDir, timeout)
+			ctx, stop := stopWithPusher(cmd.Context())
+			defer stop()
+			return PreReceive(ctx, f, gitDir, timeout)
 		},
 	}
 	pre.Flags().Duration("timeout", 5*time.Minute, "how long to wait for the rollout (setting: timeout)")
@@ -114,4 +118,31 @@ func PreReceive(ctx context.Context, f *cmdutil.Factory, gitDir string, timeout 
 		fmt.Fprintf(io.ErrOut, "%s %v\n", io.ErrStyles().WarningIcon(), err)
 	}
 	return nil
+}
+
+// stopWithPusher returns a context that ends when the pushing git goes
+// away: the hook's parent (git receive-pack) exits, as on a Ctrl-C of
+// `git push`. A write to the closed pipe to git then fails instead of
+// killing the process, so the deploy stops as on a Ctrl-C of `cupaas
+// deploy`, and git, gone, updates no ref.
+func stopWithPusher(ctx context.Context) (context.Context, func()) {
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(ctx)
+	parent := os.Getppid()
+	go func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if os.Getppid() != parent {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, cancel
 }
