@@ -10,9 +10,12 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/gitsource"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/remote"
 )
@@ -137,4 +140,22 @@ func self() (string, error) {
 		}
 	}
 	return p, nil
+}
+
+// AfterInit runs `cupaas remote` for `cupaas init` when the app directory is
+// in a git repository; a failure is a warning, since init did its work.
+func AfterInit(f *cmdutil.Factory, dir string) {
+	io := f.IOStreams
+	if info, err := gitsource.Read(dir); err != nil || !info.IsRepo {
+		return
+	}
+	kubeContext := cluster.DefaultContext
+	if s, err := f.UserSettings(); err == nil {
+		if c := s.String(pflag.NewFlagSet("init", pflag.ContinueOnError), "context"); c != "" {
+			kubeContext = c
+		}
+	}
+	if err := Run(Options{IO: io, Dir: dir, Context: kubeContext, Name: remote.DefaultName}); err != nil {
+		fmt.Fprintf(io.ErrOut, "%s did not add the git remote %s: %v; run `cupaas remote` once that is fixed\n", io.ErrStyles().WarningIcon(), remote.DefaultName, err)
+	}
 }
