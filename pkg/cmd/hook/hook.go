@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -64,6 +65,40 @@ func NewCmdHook(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
+// push is what a push asks the hook to deploy.
+type push struct {
+	rec    remote.Record
+	update remote.Update
+	commit *gitsource.Commit
+}
+
+// readPush reads the bare repository's record and the updates git gives
+// on in, and opens the pushed commit from objectDirs (git's quarantine)
+// or the repository: all the hook does before the deploy that
+// `cupaas deploy --ref` does not.
+func readPush(gitDir string, in io.Reader, objectDirs []string) (push, error) {
+	rec, err := remote.ReadRecord(gitDir)
+	if err != nil {
+		return push{}, err
+	}
+	updates, err := remote.ParseUpdates(in)
+	if err != nil {
+		return push{}, err
+	}
+	u, err := remote.Pick(updates, rec.Branch)
+	if err != nil {
+		return push{}, &cmdutil.UsageError{Err: err}
+	}
+	commit, err := gitsource.PushedCommit(gitDir, u.New, objectDirs)
+	if err != nil {
+		return push{}, err
+	}
+	if st, err := os.Stat(rec.Worktree); err != nil || !st.IsDir() {
+		return push{}, &cmdutil.UsageError{Err: fmt.Errorf("the app's working tree %s, whose .cupaas.env and .cupaas/ pushed deploys use, is gone; run `cupaas remote` in the app's new directory", rec.Worktree)}
+	}
+	return push{rec: rec, update: u, commit: commit}, nil
+}
+
 // lockWait is how long a push waits for another deploy of the app.
 const lockWait = time.Hour
 
@@ -71,25 +106,11 @@ const lockWait = time.Hour
 // repository gitDir, reading the updates on the standard input.
 func PreReceive(ctx context.Context, f *cmdutil.Factory, gitDir string, timeout time.Duration) error {
 	io := f.IOStreams
-	rec, err := remote.ReadRecord(gitDir)
+	p, err := readPush(gitDir, io.In, remote.ObjectDirs(gitDir))
 	if err != nil {
 		return err
 	}
-	updates, err := remote.ParseUpdates(io.In)
-	if err != nil {
-		return err
-	}
-	u, err := remote.Pick(updates, rec.Branch)
-	if err != nil {
-		return &cmdutil.UsageError{Err: err}
-	}
-	commit, err := gitsource.PushedCommit(gitDir, u.New, remote.ObjectDirs(gitDir))
-	if err != nil {
-		return err
-	}
-	if st, err := os.Stat(rec.Worktree); err != nil || !st.IsDir() {
-		return &cmdutil.UsageError{Err: fmt.Errorf("the app's working tree %s, whose .cupaas.env and .cupaas/ pushed deploys use, is gone; run `cupaas remote` in the app's new directory", rec.Worktree)}
-	}
+	rec, u, commit := p.rec, p.update, p.commit
 	fmt.Fprintf(io.ErrOut, "cupaas: deploying commit %s of branch %s (app %s, context %s)\n", commit.Short(), rec.Branch, rec.App, rec.Context)
 	// The push holds the app lock from before the branch check until its
 	// record is written, so the next push sees where this one leaves the
