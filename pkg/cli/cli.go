@@ -8,6 +8,7 @@ import (
 	"fmt"
 	hookcmd "github.com/cupaas/cupaas/pkg/cmd/hook"
 	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
+	watchcmd "github.com/cupaas/cupaas/pkg/cmd/watch"
 	"os"
 	"os/signal"
 	"strings"
@@ -106,6 +107,7 @@ and prints the URL.`,
 		completion.NewCmdCompletion(f),
 		remotecmd.NewCmdRemote(f),
 		hookcmd.NewCmdHook(f),
+		watchcmd.NewCmdWatch(f, PrintError),
 	)
 	return root
 }
