@@ -18,6 +18,7 @@ import (
 
 	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/gitsource"
 	"github.com/cupaas/cupaas/pkg/home"
@@ -95,6 +96,11 @@ func readPush(gitDir string, in io.Reader, objectDirs []string) (push, error) {
 	}
 	if st, err := os.Stat(rec.Worktree); err != nil || !st.IsDir() {
 		return push{}, &cmdutil.UsageError{Err: fmt.Errorf("the app's working tree %s, whose .cupaas.env and .cupaas/ pushed deploys use, is gone; run `cupaas remote` in the app's new directory", rec.Worktree)}
+	}
+	// The bare repository, its lock and its home belong to one app: a
+	// commit that renames it must not deploy another app through them.
+	if c, err := config.LoadCommit(rec.Worktree, commit); err == nil && c.Name != rec.App {
+		return push{}, &cmdutil.UsageError{Err: fmt.Errorf("the pushed %s names the app %s, but this remote deploys the app %s; to deploy it as %s, run `git remote remove %s && cupaas remote` in the working tree once it holds the new name", c.File, c.Name, rec.App, c.Name, remote.DefaultName)}
 	}
 	return push{rec: rec, update: u, commit: commit}, nil
 }
