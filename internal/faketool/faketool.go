@@ -283,7 +283,9 @@ func App() int {
 // writes its exit code to FILE (128+N when signal N killed it) before it
 // exits with that code. testscript cannot assert exact exit codes by
 // itself; a script reads FILE. With EXITCODE_FORWARD=TERM it passes a
-// SIGINT on as SIGTERM.
+// SIGINT on as SIGTERM. With EXITCODE_GROUP=1 the command runs in its own
+// process group and a signal goes to the whole group, as a terminal's
+// Ctrl-C does (to `git push` and the hook it runs).
 func ExitCode() int {
 	if len(os.Args) < 3 {
 		fmt.Fprintln(os.Stderr, "usage: exitcode FILE COMMAND [ARGS...]")
@@ -291,6 +293,10 @@ func ExitCode() int {
 	}
 	cmd := exec.Command(os.Args[2], os.Args[3:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	group := os.Getenv("EXITCODE_GROUP") == "1"
+	if group {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	if err := cmd.Start(); err != nil {
@@ -305,6 +311,10 @@ func ExitCode() int {
 	}
 	go func() {
 		for s := range sig {
+			if group {
+				syscall.Kill(-cmd.Process.Pid, forward(s).(syscall.Signal))
+				continue
+			}
 			cmd.Process.Signal(forward(s))
 		}
 	}()

@@ -255,7 +255,14 @@ func list(ctx context.Context, root string) ([]entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := walker{ctx: ctx, rules: rules}
+	return walkAll(ctx, rules, root, func(rel, abs string) ([]fs.DirEntry, error) { return os.ReadDir(abs) })
+}
+
+// walkAll lists the files of a context whose directories readDir lists
+// (by slash path rel, "" for the root, or by abs, the path under root),
+// sorted by path: the one walk of a directory and of a git tree.
+func walkAll(ctx context.Context, rules *ignoreRules, root string, readDir func(rel, abs string) ([]fs.DirEntry, error)) ([]entry, error) {
+	w := walker{ctx: ctx, rules: rules, readDir: readDir}
 	if err := w.walk("", root, patternmatcher.MatchInfo{}); err != nil {
 		return nil, err
 	}
@@ -266,9 +273,10 @@ func list(ctx context.Context, root string) ([]entry, error) {
 }
 
 type walker struct {
-	ctx   context.Context
-	rules *ignoreRules // nil without patterns
-	out   []entry
+	ctx     context.Context
+	rules   *ignoreRules // nil without patterns
+	readDir func(rel, abs string) ([]fs.DirEntry, error)
+	out     []entry
 }
 
 // walk adds the files below the directory abs (rel in the context; "" for
@@ -277,7 +285,7 @@ func (w *walker) walk(rel, abs string, parent patternmatcher.MatchInfo) error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	dirents, err := os.ReadDir(abs)
+	dirents, err := w.readDir(rel, abs)
 	if err != nil {
 		return fmt.Errorf("cannot read the build context: %w", err)
 	}
@@ -344,6 +352,12 @@ func readIgnore(root string) (*ignoreRules, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the ignore file: %w", err)
 	}
+	return parseIgnore(file, data)
+}
+
+// parseIgnore reads the patterns of the .dockerignore named file; nil when
+// it has none.
+func parseIgnore(file string, data []byte) (*ignoreRules, error) {
 	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", file, err)

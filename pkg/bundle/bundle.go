@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -50,6 +51,9 @@ type Options struct {
 	// Home holds the app's secrets and credentials; the zero value means
 	// the home of the app in dir.
 	Home home.Home
+	// Branch names the branch of a commit's config (config.LoadCommit),
+	// for Git.Branch.
+	Branch string
 	// Context ends the hashing of the build context early (Ctrl-C); nil
 	// means context.Background().
 	Context context.Context
@@ -77,6 +81,9 @@ type Bundle struct {
 	Credentials map[string]credentials.Service
 	// Secrets are the app's secrets from the secrets file.
 	Secrets map[string]string
+	// Tree is the build context when it is a git commit (the config was
+	// loaded with config.LoadCommit); nil means the app directory.
+	Tree buildctx.Tree
 	// Warnings are for the user, such as files that look like secrets in
 	// the build context. Only set when the tag is computed.
 	Warnings []string
@@ -104,6 +111,10 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 		ctx = context.Background()
 	}
 	b := &Bundle{Config: c}
+	commit := c.Commit()
+	if commit != nil {
+		b.Tree = commit
+	}
 	// The secrets first: a problem in them stops everything before the
 	// build context is hashed or credentials are written.
 	secretsFile := opts.Home.EnvFile()
@@ -116,7 +127,13 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 	}
 	b.Secrets = env.Map()
 
-	if c.Dockerfile != "" {
+	if c.Dockerfile != "" && commit != nil {
+		// Checked by config.LoadCommit.
+		b.OwnDockerfile = true
+		if b.Dockerfile, err = commit.ReadFile(path.Clean(c.Dockerfile), config.MaxDockerfileSize); err != nil {
+			return nil, fmt.Errorf("cannot read the Dockerfile named in %s: %w", c.File, err)
+		}
+	} else if c.Dockerfile != "" {
 		b.OwnDockerfile = true
 		b.DockerfilePath = filepath.Join(dir, filepath.FromSlash(c.Dockerfile))
 		// Checked again at read time: config checked it when it was
@@ -133,10 +150,14 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 			return nil, fmt.Errorf("cannot read the Dockerfile named in %s: %w", c.File, err)
 		}
 	} else {
-		files := render.ProjectFilesFrom(func(name string) bool {
+		exists := func(name string) bool {
 			st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
 			return err == nil && st.Mode().IsRegular()
-		})
+		}
+		if commit != nil {
+			exists = commit.IsFile
+		}
+		files := render.ProjectFilesFrom(exists)
 		if b.Dockerfile, err = render.Dockerfile(c, files); err != nil {
 			return nil, err
 		}
@@ -144,12 +165,14 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 
 	b.Tag = opts.Tag
 	if b.Tag == "" {
-		// A bad line of .dockerignore is a problem of the app's files
-		// (exit 2), named with its line.
-		if err := config.CheckDockerignore(dir); err != nil {
-			return nil, err
+		var sum buildctx.Summary
+		if commit != nil {
+			sum, err = buildctx.InspectTree(ctx, commit, b.Dockerfile)
+		} else if err = config.CheckDockerignore(dir); err == nil {
+			// A bad line of .dockerignore is a problem of the app's
+			// files (exit 2), named with its line.
+			sum, err = buildctx.Inspect(ctx, dir, b.Dockerfile)
 		}
-		sum, err := buildctx.Inspect(ctx, dir, b.Dockerfile)
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +184,9 @@ func Prepare(dir string, opts Options) (*Bundle, error) {
 	if b.Image, err = opts.Cluster.Image(c.Name, b.Tag); err != nil {
 		return nil, err
 	}
-	if b.Git, err = gitsource.Read(dir); err != nil {
+	if commit != nil {
+		b.Git = commit.Info(opts.Branch)
+	} else if b.Git, err = gitsource.Read(dir); err != nil {
 		return nil, err
 	}
 

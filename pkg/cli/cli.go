@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	hookcmd "github.com/cupaas/cupaas/pkg/cmd/hook"
+	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
+	watchcmd "github.com/cupaas/cupaas/pkg/cmd/watch"
 	"os"
 	"os/signal"
 	"strings"
@@ -104,6 +107,9 @@ and prints the URL.`,
 		schemacmd.NewCmdSchema(f, info),
 		version.NewCmdVersion(f, info),
 		completion.NewCmdCompletion(f),
+		remotecmd.NewCmdRemote(f),
+		hookcmd.NewCmdHook(f),
+		watchcmd.NewCmdWatch(f, PrintError),
 	)
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/gitsource"
 )
 
 // FlagError is a usage mistake: a bad flag, a wrong number of arguments.
@@ -52,13 +53,14 @@ func ExitCode(err error, interrupted bool) int {
 		notFound *config.NotFoundError
 		flagErr  *FlagError
 		usageErr *UsageError
+		refErr   *gitsource.RefError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
 	case interrupted || errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.As(err, &cfgErr), errors.As(err, &notFound), errors.As(err, &flagErr), errors.As(err, &usageErr):
+	case errors.As(err, &cfgErr), errors.As(err, &notFound), errors.As(err, &flagErr), errors.As(err, &usageErr), errors.As(err, &refErr):
 		return ExitUsage
 	}
 	return ExitFailure

@@ -9,6 +9,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/cupaas/cupaas/pkg/gitsource"
 	"maps"
 	"slices"
 	"sort"
@@ -76,6 +77,9 @@ type Config struct {
 
 	// pos records where each top-level key was found, for checks made by Load.
 	pos map[string]position
+	// commit, when set, is the git commit the config was read from: its
+	// files, not the directory's, are checked.
+	commit *gitsource.Commit
 }
 
 type position struct{ line, col int }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/cupaas/cupaas/pkg/buildctx"
 	"github.com/cupaas/cupaas/pkg/gitsource"
@@ -145,6 +147,10 @@ func (c *Config) resolve(ps *problems) {
 			ps.add(0, 0, "cannot make an app name from the name of %s; add `name: myapp`", nameOfDir(c.Dir))
 		}
 	}
+	if c.Dockerfile != "" && c.commit != nil {
+		c.checkCommitDockerfile(ps)
+		return
+	}
 	if c.Dockerfile != "" {
 		l, col := c.at("dockerfile")
 		real, err := buildctx.ResolveDockerfile(c.Dir, c.Dockerfile)
@@ -168,7 +174,17 @@ func (c *Config) resolve(ps *problems) {
 		return
 	}
 	if c.Runtime != nil && c.Runtime.Language == "node" && c.Entrypoint == nil {
-		argv, err := NodeEntrypoint(c.Dir)
+		var argv []string
+		var err error
+		if c.commit != nil {
+			data, rerr := c.commit.ReadFile("package.json", MaxManifestSize)
+			if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				rerr = fmt.Errorf("cannot read %s: %w", c.commit.Describe("package.json"), rerr)
+			}
+			argv, err = nodeEntrypoint(c.commit.Describe("package.json"), c.commit.Describe(""), data, rerr)
+		} else {
+			argv, err = NodeEntrypoint(c.Dir)
+		}
 		if err != nil {
 			l, col := c.at("runtime")
 			ps.add(l, col, "%v", err)
@@ -203,8 +219,14 @@ func DefaultName(dir string) (name, source string) {
 func NodeEntrypoint(dir string) ([]string, error) {
 	p := filepath.Join(dir, "package.json")
 	data, err := safefile.ReadFile(p, MaxManifestSize)
+	return nodeEntrypoint(p, displayDir(dir), data, err)
+}
+
+// nodeEntrypoint is NodeEntrypoint of the package.json p (in where) read
+// as data, err.
+func nodeEntrypoint(p, where string, data []byte, err error) ([]string, error) {
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("runtime node needs a package.json in %s, or an entrypoint such as [node, server.js]", displayDir(dir))
+		return nil, fmt.Errorf("runtime node needs a package.json in %s, or an entrypoint such as [node, server.js]", where)
 	}
 	if safefile.Refused(err) {
 		return nil, err
@@ -234,6 +256,83 @@ func NodeEntrypoint(dir string) ([]string, error) {
 // returned as they are.
 func CheckDockerignore(dir string) error {
 	err := buildctx.CheckIgnore(dir)
+	var ie *buildctx.IgnoreError
+	if errors.As(err, &ie) {
+		return &Error{Problems: []Problem{{File: ie.File, Line: ie.Line, Msg: ie.Msg}}, Lines: ie.Lines}
+	}
+	return err
+}
+
+// LoadCommit loads the config of the app in dir as the git commit c holds
+// it: .cupaas.yml (or .cupaas.yaml) and the files it names (a Dockerfile,
+// package.json) are read from the commit, not from the directory. The
+// default name is still the directory's (its git remote origin, else its
+// name).
+func LoadCommit(dir string, c *gitsource.Commit) (*Config, error) {
+	var found []string
+	for _, name := range []string{FileName, AltFileName} {
+		if info, err := c.Lstat(name); err == nil {
+			if !info.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s is not a regular file in %s; commit the file itself", name, c.Describe(""))
+			}
+			found = append(found, name)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("%s has no %s; commit it (`git add %s && git commit`), or run `cupaas init` first", c.Describe(""), FileName, FileName)
+	case 2:
+		return nil, fmt.Errorf("%s has both %s and %s; keep one of them", c.Describe(""), FileName, AltFileName)
+	}
+	data, err := c.ReadFile(found[0], MaxFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", c.Describe(found[0]), err)
+	}
+	cfg, err := Parse(c.Describe(found[0]), data)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Raw = data
+	cfg.Dir = dir
+	cfg.commit = c
+	ps := &problems{file: cfg.File}
+	cfg.resolve(ps)
+	if err := ps.err(splitLines(data)); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// checkCommitDockerfile checks the app's own Dockerfile in the commit.
+func (c *Config) checkCommitDockerfile(ps *problems) {
+	l, col := c.at("dockerfile")
+	rel := path.Clean(c.Dockerfile)
+	switch {
+	case buildctx.Forced(rel):
+		ps.add(l, col, "dockerfile %s is one of cupaas' own files or git's data, which never reach docker", c.Dockerfile)
+	case rel == "." || rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel):
+		ps.add(l, col, "dockerfile %s is not inside the app directory", c.Dockerfile)
+	default:
+		info, err := c.commit.Lstat(rel)
+		switch {
+		case err != nil || info.IsDir():
+			ps.add(l, col, "dockerfile %s not found in %s; commit it, or remove dockerfile: to let cupaas generate one", c.Dockerfile, c.commit.Describe(""))
+		case !info.Mode().IsRegular():
+			ps.add(l, col, "dockerfile %s is not a regular file in %s (a symbolic link?); commit the file itself", c.Dockerfile, c.commit.Describe(""))
+		case info.Size() > MaxDockerfileSize:
+			ps.add(l, col, "dockerfile %s", (&safefile.TooLargeError{Path: c.Dockerfile, Size: info.Size(), Limit: MaxDockerfileSize}).Error())
+		}
+	}
+}
+
+// Commit is the git commit the config was read from (LoadCommit); nil for
+// a config read from a directory.
+func (c *Config) Commit() *gitsource.Commit { return c.commit }
+
+// CheckCommitDockerignore is CheckDockerignore of the .dockerignore of a
+// commit.
+func CheckCommitDockerignore(c *gitsource.Commit) error {
+	err := buildctx.CheckTreeIgnore(c)
 	var ie *buildctx.IgnoreError
 	if errors.As(err, &ie) {
 		return &Error{Problems: []Problem{{File: ie.File, Line: ie.Line, Msg: ie.Msg}}, Lines: ie.Lines}

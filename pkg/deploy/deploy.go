@@ -19,6 +19,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/gitsource"
 	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
@@ -37,6 +38,20 @@ type Options struct {
 	Runner run.Runner
 	// Dir is the app directory.
 	Dir string
+	// Ref, when set, deploys that commit of the app's git repository (any
+	// commit-ish: a hash, a branch, a tag, HEAD~1) instead of the working
+	// tree: .cupaas.yml and the build context come from the commit's
+	// objects, nothing is checked out. The app's settings, secrets and
+	// state are still those of Dir.
+	Ref string
+	// Commit, when set, is the commit to deploy, already resolved (a
+	// pushed commit); it wins over Ref.
+	Commit *gitsource.Commit
+	// Branch is the branch Commit was pushed to, for the report.
+	Branch string
+	// LockHeld says the caller holds the app lock (a push holds it until
+	// its record is written); Run does not take it.
+	LockHeld bool
 	// Context is the kube context every kubectl call names.
 	Context string
 	// Timeout bounds the rollout.
@@ -184,7 +199,12 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		{"Load .cupaas.yml", true, func(ctx context.Context, s stepIO) (result, error) {
 			var lk *lock.Lock
 			var err error
-			cfg, lk, last, err = load(ctx, s, h, opts.LockWait)
+			if opts.Commit == nil && opts.Ref != "" {
+				if opts.Commit, err = gitsource.ResolveCommit(h.AppDir, opts.Ref); err != nil {
+					return result{}, err
+				}
+			}
+			cfg, lk, last, err = load(ctx, s, h, opts.LockWait, opts.Commit, opts.LockHeld)
 			if lk != nil {
 				d.release = lk.Release
 			}
@@ -200,7 +220,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return preflight(ctx, s, cl)
 		}},
 		{"Source", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			b, res, err = source(ctx, s, h, cfg, cl)
+			b, res, err = source(ctx, s, h, cfg, cl, opts.Branch)
 			if b != nil {
 				d.report.Image, d.report.Commit = b.Image, b.Git.Revision()
 			}

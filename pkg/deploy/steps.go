@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/credentials"
+	"github.com/cupaas/cupaas/pkg/gitsource"
 	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/lock"
@@ -33,17 +35,26 @@ import (
 // written or run; then
 // the app lock (one deploy of an app at a time; the kernel frees the lock
 // of a process that died) and the record of the last deploy.
-func load(ctx context.Context, s stepIO, h home.Home, wait time.Duration) (*config.Config, *lock.Lock, *state.State, error) {
-	c, err := config.Load(h.AppDir)
-	if err == nil {
+func load(ctx context.Context, s stepIO, h home.Home, wait time.Duration, commit *gitsource.Commit, lockHeld bool) (*config.Config, *lock.Lock, *state.State, error) {
+	var c *config.Config
+	var err error
+	if commit != nil {
+		// The commit's own config and .dockerignore: never the
+		// working tree's.
+		if c, err = config.LoadCommit(h.AppDir, commit); err == nil {
+			err = config.CheckCommitDockerignore(commit)
+		}
+	} else if c, err = config.Load(h.AppDir); err == nil {
 		err = config.CheckDockerignore(h.AppDir)
 	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	lk, err := h.Lock(ctx, "deploy", wait)
-	if err != nil {
-		return nil, nil, nil, err
+	var lk *lock.Lock
+	if !lockHeld {
+		if lk, err = h.Lock(ctx, "deploy", wait); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	last, err := h.State()
 	if err != nil {
@@ -87,8 +98,8 @@ func preflight(ctx context.Context, s stepIO, cl cluster.Cluster) (result, error
 
 // 3. Source: the Dockerfile, the content-hash tag, the commit, and the
 // objects rendered with the stored credentials.
-func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl cluster.Cluster) (*bundle.Bundle, result, error) {
-	b, err := bundle.Prepare(h.AppDir, bundle.Options{Context: ctx, Config: c, Cluster: cl, Home: h})
+func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl cluster.Cluster, branch string) (*bundle.Bundle, result, error) {
+	b, err := bundle.Prepare(h.AppDir, bundle.Options{Context: ctx, Config: c, Cluster: cl, Home: h, Branch: branch})
 	if err != nil {
 		return nil, result{}, err
 	}
@@ -97,6 +108,8 @@ func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl clu
 	}
 	detail := "tag " + b.Tag
 	switch {
+	case b.Tree != nil:
+		detail += ", commit " + b.Git.Short + " (from git's objects)"
 	case !b.Git.IsRepo:
 		detail += ", not a git repository"
 	case b.Git.Commit == "":
@@ -188,7 +201,13 @@ func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason s
 	}
 	tarDone := make(chan sent, 1)
 	go func() {
-		hash, err := buildctx.Tar(pw, dir, name, b.Dockerfile)
+		var hash string
+		var err error
+		if b.Tree != nil {
+			hash, err = buildctx.TarTree(ctx, pw, b.Tree, name, b.Dockerfile)
+		} else {
+			hash, err = buildctx.Tar(pw, dir, name, b.Dockerfile)
+		}
 		pw.CloseWithError(err)
 		tarDone <- sent{hash, err}
 	}()
@@ -390,6 +409,15 @@ func newState(kubeContext string, b *bundle.Bundle, url string, now time.Time) s
 	return state.State{
 		App: b.Config.Name, Namespace: b.Config.Name, Context: kubeContext, Image: b.Image, Tag: b.Tag,
 		Commit: b.Git.Revision(), URL: url, DeployedAt: now.UTC(),
-		ConfigFile: filepath.Base(b.Config.File), Config: string(b.Config.Raw), ConfigHash: appHash(b.Objects),
+		ConfigFile: configFileName(b.Config), Config: string(b.Config.Raw), ConfigHash: appHash(b.Objects),
 	}
+}
+
+// configFileName is the base name of the config file, also of one read
+// from a commit ("commit 1a2b3c4d5e6f:.cupaas.yml").
+func configFileName(c *config.Config) string {
+	if cm := c.Commit(); cm != nil {
+		return path.Base(strings.TrimPrefix(c.File, cm.Describe("")+":"))
+	}
+	return filepath.Base(c.File)
 }

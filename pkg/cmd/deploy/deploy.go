@@ -12,11 +12,13 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/deploy"
+	"github.com/cupaas/cupaas/pkg/remote"
 )
 
 // NewCmdDeploy returns the command. runF replaces the run function in tests.
 func NewCmdDeploy(f *cmdutil.Factory, runF func(context.Context, deploy.Options) error) *cobra.Command {
 	var opts deploy.Options
+	var gitURL, gitBranch string
 	cmd := &cobra.Command{
 		Use:   "deploy",
 		Short: "Build the app and run it on minikube; print its URL",
@@ -31,6 +33,8 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 		Example: `  $ cupaas deploy
   $ cupaas deploy -v                 # show every command and its output
   $ cupaas deploy --dry-run          # print the commands, run nothing
+  $ cupaas deploy --ref HEAD~1       # deploy a commit, from git's objects
+  $ cupaas deploy --git https://github.com/me/app.git --branch main
   $ cupaas deploy --json | jq -r .url
   $ cupaas deploy --context minikube-dev --timeout 10m`,
 		Args: cmdutil.NoArgs,
@@ -51,6 +55,16 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 			if opts.Verbose && opts.Quiet {
 				return cmdutil.FlagErrorf("--verbose and --quiet cannot be used together")
 			}
+			if gitURL != "" {
+				if opts.Ref != "" {
+					return cmdutil.FlagErrorf("--ref and --git cannot be used together")
+				}
+				if err := followGit(cmd.Context(), &opts, gitURL, gitBranch); err != nil {
+					return err
+				}
+			} else if gitBranch != "" {
+				return cmdutil.FlagErrorf("--branch goes with --git URL; to deploy a branch of this repository, use --ref BRANCH")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -61,6 +75,9 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 	fl.String("context", "minikube", "kube context for every kubectl call (setting: context)")
 	fl.Duration("timeout", 5*time.Minute, "how long to wait for the rollout (setting: timeout)")
 	fl.Duration("wait", 0, "wait this long for another deploy of this app to finish, instead of failing (setting: wait)")
+	fl.StringVar(&opts.Ref, "ref", "", "deploy this commit of the app's git repository (a hash, branch, tag, HEAD~1) instead of the working tree")
+	fl.StringVar(&gitURL, "git", "", "deploy the head of a branch of this git repository (cloned or fetched into the cache directory), not the current directory")
+	fl.StringVar(&gitBranch, "branch", "", "with --git: the branch to deploy (default: the repository's default branch)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "write .cupaas/build/ and print the commands, run nothing")
 	fl.BoolVar(&opts.Rebuild, "rebuild", false, "build the image even when one with the same content exists")
 	fl.BoolVar(&opts.Detach, "detach", false, "do not keep a minikube tunnel open in the foreground")
@@ -116,5 +133,18 @@ func Run(ctx context.Context, opts deploy.Options) error {
 		fmt.Fprintf(io.ErrOut, "%s The URL is served through a minikube tunnel that works while cupaas runs: press Ctrl-C to stop it\n", io.ErrStyles().WarningIcon())
 		tun.Wait(ctx)
 	}
+	return nil
+}
+
+// followGit fetches the repository at url and points opts at its branch's
+// head, with the app's home in the data directory.
+func followGit(ctx context.Context, opts *deploy.Options, url, branch string) error {
+	fmt.Fprintf(opts.IO.ErrOut, "Fetching %s\n", url)
+	f, err := remote.Follow(ctx, url, branch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Deploying commit %s of branch %s (app files in %s)\n", f.Commit.Short(), f.Branch, f.Home)
+	opts.Dir, opts.Commit, opts.Branch = f.Home, f.Commit, f.Branch
 	return nil
 }

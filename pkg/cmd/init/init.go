@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,6 +57,7 @@ type Answers struct {
 // NewCmdInit returns the command. runF replaces the run function in tests.
 func NewCmdInit(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Dir: "."}
+	var noRemote bool
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Detect the project and write .cupaas.yml",
@@ -65,7 +67,8 @@ you to confirm or change each value; with --yes, or without a terminal, it
 writes what it detected. Flags override detection.
 
 It also adds .cupaas/ and .cupaas.env to .gitignore, and writes a
-.dockerignore when the project has none.`,
+.dockerignore when the project has none. In a git repository it then runs
+` + "`cupaas remote`" + ` (unless --no-remote), so that ` + "`git push cupaas main`" + ` deploys.`,
 		Example: `  $ cupaas init
   $ cupaas init --yes
   $ cupaas init --runtime python:3.12 --entrypoint "gunicorn -b 0.0.0.0:8000 app:app" --port 8000
@@ -78,10 +81,15 @@ It also adds .cupaas/ and .cupaas.env to .gitignore, and writes a
 			if runF != nil {
 				return runF(opts)
 			}
-			return Run(opts)
+			if err := Run(opts); err != nil || noRemote || opts.JSON {
+				return err
+			}
+			remotecmd.AfterInit(f, opts.Dir)
+			return nil
 		},
 	}
 	fl := cmd.Flags()
+	fl.BoolVar(&noRemote, "no-remote", false, "do not add the git remote cupaas to the app's git repository (see `cupaas remote`)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "write the detected values without asking")
 	fl.BoolVarP(&opts.Force, "force", "f", false, "overwrite an existing .cupaas.yml")
 	fl.BoolVar(&opts.JSON, "json", false, "print what was detected and written as JSON")
