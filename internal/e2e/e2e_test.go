@@ -262,7 +262,7 @@ func appDir(t *testing.T, example string, files map[string]string) string {
 			}
 		}
 	}
-	git(t, dir, "init", "-q")
+	git(t, dir, "init", "-q", "-b", "main")
 	commit(t, dir, "first")
 	return dir
 }
