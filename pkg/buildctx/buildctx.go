@@ -29,7 +29,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/cupaas/cupaas/pkg/safefile"
 	"hash"
 	"io/fs"
 	"os"
@@ -45,6 +44,8 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // IgnoreFile is the name of the ignore file at the context root.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/cupaas/cupaas/internal/golden"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cupaas/cupaas/internal/golden"
 )
 
 // tree writes files (slash path -> content, mode 0644) into a new directory.

@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"github.com/cupaas/cupaas/pkg/home"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/credentials"
 	"github.com/cupaas/cupaas/pkg/envfile"
+	"github.com/cupaas/cupaas/pkg/home"
 )
 
 const baseConfig = "name: tasks\nruntime: python:3.11\nentrypoint: [python, app.py]\nservices: [mongodb]\n"

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"github.com/cupaas/cupaas/internal/golden"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cupaas/cupaas/internal/faketool"
+	"github.com/cupaas/cupaas/internal/golden"
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/iostreams"

@@ -9,11 +9,12 @@ package config
 
 import (
 	"fmt"
-	"github.com/cupaas/cupaas/pkg/gitsource"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/cupaas/cupaas/pkg/gitsource"
 )
 
 // SchemaVersion is the version of the `.cupaas.yml` format this package reads.

@@ -3,9 +3,6 @@ package deploy
 import (
 	"bytes"
 	"context"
-	"github.com/cupaas/cupaas/pkg/app"
-	"github.com/cupaas/cupaas/pkg/cluster"
-	"github.com/cupaas/cupaas/pkg/kubectl"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cupaas/cupaas/pkg/app"
+	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/run"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
 )

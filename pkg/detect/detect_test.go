@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/cupaas/cupaas/internal/golden"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	"github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/kballard/go-shellquote"
+
+	"github.com/cupaas/cupaas/internal/golden"
 )
 
 // copyCase copies testdata/<name> into a fresh temporary directory called

@@ -6,7 +6,6 @@ package gitsource
 import (
 	"errors"
 	"fmt"
-	"github.com/cupaas/cupaas/pkg/safefile"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/cupaas/cupaas/pkg/safefile"
 )
 
 // Info describes the repository around an app directory.

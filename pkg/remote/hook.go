@@ -1,22 +1,20 @@
 package remote
 
 import (
-	"context"
-	"github.com/cupaas/cupaas/pkg/atomicfile"
-	"time"
-
-	"errors"
-
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/cupaas/cupaas/pkg/atomicfile"
 	"github.com/cupaas/cupaas/pkg/gitsource"
 )
 

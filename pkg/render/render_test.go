@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	goldenfile "github.com/cupaas/cupaas/internal/golden"
-
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/credentials"
 )

@@ -2,12 +2,12 @@ package env
 
 import (
 	"errors"
-	"github.com/cupaas/cupaas/internal/leakcheck"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cupaas/cupaas/internal/leakcheck"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
 )

@@ -2,7 +2,6 @@ package env
 
 import (
 	"context"
-	"github.com/cupaas/cupaas/pkg/home"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
+	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/run"
 	"github.com/cupaas/cupaas/pkg/run/runtest"

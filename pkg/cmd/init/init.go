@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
+	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/detect"

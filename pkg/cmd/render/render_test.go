@@ -3,7 +3,6 @@ package render
 import (
 	"encoding/base64"
 	"errors"
-	"github.com/cupaas/cupaas/pkg/home"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/buildctx"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/config"
+	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 )
 

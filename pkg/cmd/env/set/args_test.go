@@ -2,7 +2,6 @@ package set
 
 import (
 	"errors"
-	"github.com/cupaas/cupaas/internal/leakcheck"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cupaas/cupaas/internal/leakcheck"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 )

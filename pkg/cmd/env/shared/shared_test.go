@@ -2,7 +2,6 @@ package shared
 
 import (
 	"errors"
-	"github.com/cupaas/cupaas/internal/leakcheck"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cupaas/cupaas/internal/leakcheck"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 )
 
