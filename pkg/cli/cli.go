@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cupaas/cupaas/pkg/build"
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
@@ -94,6 +95,20 @@ and prints the URL.`,
 	// No -v shorthand: -v means --verbose, as in `cupaas deploy -v`.
 	root.Flags().Bool("version", false, "print the version of cupaas")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		// pflag shows the whole argument of a bad shorthand or a bad
+		// syntax (`-s3cr3t`, `---x`): it may be a value typed in the
+		// wrong place, so it is not shown. A long flag's name is (without
+		// what follows its "=").
+		var (
+			syntax   *pflag.InvalidSyntaxError
+			notExist *pflag.NotExistError
+		)
+		switch {
+		case errors.As(err, &syntax):
+			err = errors.New("an argument is not valid flag syntax (it is not shown, since it may be a value)")
+		case errors.As(err, &notExist) && notExist.GetSpecifiedShortnames() != "":
+			err = fmt.Errorf("unknown shorthand flag -%s (the argument it starts is not shown, since it may be a value)", notExist.GetSpecifiedName())
+		}
 		return &cmdutil.FlagError{Err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
 	})
 	root.CompletionOptions.DisableDefaultCmd = true
