@@ -65,6 +65,15 @@ func isForced(name string, root bool) bool {
 	case ".cupaas.yml", ".cupaas.yaml":
 		return root
 	}
+	// Copies of the secrets: an editor's (.cupaas.env~, .cupaas.env.bak,
+	// .cupaas.env.swp) or a backup made by hand (.cupaas.env.old).
+	if rest, ok := strings.CutPrefix(name, ".cupaas.env"); ok {
+		switch rest {
+		case ".example", ".sample", ".template", ".dist":
+			return false // a template, without values
+		}
+		return true
+	}
 	// A temporary file of pkg/atomicfile (".<name>.tmp-<n>") left by a
 	// killed write of a cupaas file.
 	if rest, ok := strings.CutPrefix(name, "."); ok {
@@ -180,7 +189,7 @@ func LooksSensitive(rel string) bool {
 	case ".env.example", ".env.sample", ".env.template", ".env.dist":
 		return false
 	}
-	if strings.HasPrefix(name, ".env.") {
+	if strings.HasPrefix(name, ".env.") || path.Ext(name) == ".env" {
 		return true
 	}
 	switch path.Ext(name) {

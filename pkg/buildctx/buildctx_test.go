@@ -149,7 +149,7 @@ func TestFilesForcedExcludes(t *testing.T) {
 		{"only these names", map[string]string{
 			".cupaas.yml.bak": "", ".cupaas.env.example": "", ".cupaasrc": "", ".gitignore": "", ".github/workflows/ci.yml": "", ".git.bak": "",
 			".cupaas.env.tmp-1": "", "..cupaas.envx": "", ".Dockerfile.tmp-1": "",
-		}, []string{"..cupaas.envx", ".Dockerfile.tmp-1", ".cupaas.env.example", ".cupaas.env.tmp-1", ".cupaas.yml.bak", ".cupaasrc", ".git.bak", ".github/workflows/ci.yml", ".gitignore"}},
+		}, []string{"..cupaas.envx", ".Dockerfile.tmp-1", ".cupaas.env.example", ".cupaas.yml.bak", ".cupaasrc", ".git.bak", ".github/workflows/ci.yml", ".gitignore"}},
 		// A nested app's secrets and state are as secret as the root's;
 		// its .cupaas.yml is a file of the app like any other.
 		{"a nested app, at any depth", map[string]string{

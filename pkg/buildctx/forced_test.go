@@ -20,7 +20,9 @@ func TestForced(t *testing.T) {
 		// A nested app's config holds no secret: it is sent.
 		"svc/.cupaas.yml": false, "svc/.cupaas.yaml": false,
 		"Dockerfile": false, "docker/Dockerfile": false, ".cupaas.env.example": false, ".gitignore": false, ".github/x": false,
-		".cupaas.env.tmp-1": false, "..gitignore.tmp-1": false,
+		"..gitignore.tmp-1": false,
+		// Copies of the secrets: an editor's, a backup.
+		".cupaas.env~": true, ".cupaas.env.bak": true, "svc/.cupaas.env.swp": true, ".cupaas.env.tmp-1": true,
 	} {
 		if got := Forced(rel); got != want {
 			t.Errorf("Forced(%q) = %v, want %v", rel, got, want)
@@ -33,6 +35,7 @@ func TestLooksSensitive(t *testing.T) {
 		".env": true, "svc/.env": true, ".env.local": true, ".env.production": true, ".ENV": true,
 		"certs/server.pem": true, "key.PEM": true, "store.p12": true, "cert.pfx": true,
 		"credentials.json": true, "config/credentials.json": true, ".netrc": true, "deploy/id_rsa": true, "id_ed25519": true,
+		"backup.env": true, "config/prod.env": true,
 		".env.example": false, ".env.sample": false, ".env.template": false, ".env.dist": false, "env.py": false, ".envrc": false,
 		"id_rsa.pub": false, "credentials.json.example": false, "app.py": false, "pem": false,
 	} {

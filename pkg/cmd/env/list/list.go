@@ -63,7 +63,7 @@ cupaas injects itself (PORT, and the connection settings of each service).`,
 		Example: `  $ cupaas env list
   $ cupaas env list --reveal
   $ cupaas env list --json | jq '.secrets[].key'
-  $ cupaas env list --format dotenv --reveal > backup.env`,
+  $ cupaas env list --format dotenv --reveal > ~/counter-backup.env   # outside the app: a copy inside it would be sent to docker build`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Format != "" && opts.Format != "dotenv" {
