@@ -77,5 +77,10 @@ func (h Home) EnsureDir() (string, error) { return statedir.Ensure(h.Dir) }
 
 // Lock takes the app's lock for command (see lock.Acquire).
 func (h Home) Lock(ctx context.Context, command string, wait time.Duration) (*lock.Lock, error) {
+	// The directory gets its .gitignore first: the build files written
+	// under the lock hold the secrets.
+	if _, err := h.EnsureDir(); err != nil {
+		return nil, err
+	}
 	return lock.Acquire(ctx, h.Dir, command, wait)
 }
