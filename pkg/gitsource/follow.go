@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 
@@ -27,9 +28,23 @@ type Mirror struct {
 	Key string
 }
 
+// CheckURL refuses a repository URL that holds a password, without
+// showing it: the mirror's config and every message would hold it.
+func CheckURL(url string) error {
+	if u, err := neturl.Parse(url); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return &RefError{Err: errors.New("the repository URL holds a password (it is not shown): cupaas would keep it in its cache and could print it; give the URL without it (only public repositories can be followed)")}
+		}
+	}
+	return nil
+}
+
 // MirrorOf returns where the mirror of url is kept, under cacheDir:
 // <cacheDir>/cupaas/git/<name>-<key>.git.
 func MirrorOf(cacheDir, url string) (Mirror, error) {
+	if err := CheckURL(url); err != nil {
+		return Mirror{}, err
+	}
 	name := RepoName(url)
 	if name == "" {
 		return Mirror{}, &RefError{Err: fmt.Errorf("cannot tell a repository name from %q; give the URL of a repository, such as https://github.com/me/app.git", url)}

@@ -1,6 +1,7 @@
 package gitsource
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -343,5 +344,18 @@ func BenchmarkRead20k(b *testing.B) {
 		if err != nil || info.Commit == "" || info.Dirty {
 			b.Fatalf("Read = %+v, %v", info, err)
 		}
+	}
+}
+
+// A URL with a password is refused without showing it: the mirror's
+// config and every message would otherwise hold it.
+func TestMirrorRefusesAPassword(t *testing.T) {
+	_, err := MirrorOf(t.TempDir(), "https://alice:s3cr3tTOKEN@example.invalid/me/app.git")
+	var re *RefError
+	if !errors.As(err, &re) || strings.Contains(err.Error(), "s3cr3tTOKEN") || !strings.Contains(err.Error(), "holds a password") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := MirrorOf(t.TempDir(), "https://alice@example.invalid/me/app.git"); err != nil {
+		t.Fatalf("a user name without a password: %v", err)
 	}
 }

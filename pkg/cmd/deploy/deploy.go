@@ -12,6 +12,7 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/deploy"
+	"github.com/cupaas/cupaas/pkg/gitsource"
 	"github.com/cupaas/cupaas/pkg/remote"
 )
 
@@ -139,6 +140,9 @@ func Run(ctx context.Context, opts deploy.Options) error {
 // followGit fetches the repository at url and points opts at its branch's
 // head, with the app's home in the data directory.
 func followGit(ctx context.Context, opts *deploy.Options, url, branch string) error {
+	if err := gitsource.CheckURL(url); err != nil {
+		return err
+	}
 	fmt.Fprintf(opts.IO.ErrOut, "Fetching %s\n", url)
 	f, err := remote.Follow(ctx, url, branch)
 	if err != nil {
