@@ -20,23 +20,37 @@ const urlWait = 2 * time.Minute
 // the URL works only while it runs.
 type Tunnel struct {
 	cancel context.CancelFunc
-	done   chan error
+	// ended is closed when the process has ended.
+	ended chan struct{}
 }
 
-// Wait blocks until the tunnel ends or ctx is done, then stops it.
-func (t *Tunnel) Wait(ctx context.Context) {
+// newTunnel holds the running command whose result arrives on done.
+func newTunnel(cancel context.CancelFunc, done <-chan error) *Tunnel {
+	t := &Tunnel{cancel: cancel, ended: make(chan struct{})}
+	go func() {
+		<-done
+		close(t.ended)
+	}()
+	return t
+}
+
+// Wait blocks until the tunnel ends or ctx is done, then stops it. It
+// reports whether the tunnel ended by itself (the URL works no more).
+func (t *Tunnel) Wait(ctx context.Context) (endedByItself bool) {
 	select {
 	case <-ctx.Done():
-	case <-t.done:
+	case <-t.ended:
+		endedByItself = true
 	}
 	t.Stop()
+	return endedByItself
 }
 
-// Stop ends the tunnel's process.
+// Stop ends the tunnel's process, waiting for it at most 5 s.
 func (t *Tunnel) Stop() {
 	t.cancel()
 	select {
-	case <-t.done:
+	case <-t.ended:
 	case <-time.After(5 * time.Second):
 	}
 }
@@ -120,7 +134,7 @@ func serviceURLOnce(ctx context.Context, ex Exec, argv []string, svc string) (st
 			}
 			return url, nil, nil
 		case <-time.After(2 * time.Second):
-			return url, &Tunnel{cancel: cancel, done: done}, nil
+			return url, newTunnel(cancel, done), nil
 		}
 	case err := <-done:
 		cancel()

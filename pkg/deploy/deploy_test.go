@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/cupaas/cupaas/pkg/app"
+	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/run"
 	"github.com/cupaas/cupaas/pkg/run/runtest"
+	"github.com/cupaas/cupaas/pkg/state"
 )
 
 func writeApp(t testing.TB, files map[string]string) string {
@@ -358,5 +360,23 @@ func TestWaitNamespaceGoneTimesOut(t *testing.T) {
 	err := a.WaitNamespaceGone(context.Background(), 30*time.Millisecond, 10*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "namespace counter is still being deleted after 30ms: see what holds it with `kubectl --context minikube get namespace counter -o yaml`") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The Build image line says why it builds: content that changed since the
+// last deploy is not "image missing locally".
+func TestBuildReason(t *testing.T) {
+	b := &bundle.Bundle{Tag: "bbbbbbbbbbbb"}
+	for _, tc := range []struct {
+		last *state.State
+		want string
+	}{
+		{nil, "first build"},
+		{&state.State{Tag: "aaaaaaaaaaaa"}, "content changed since the last deploy (tag aaaaaaaaaaaa)"},
+		{&state.State{Tag: "bbbbbbbbbbbb"}, "image missing locally"},
+	} {
+		if got := buildReason(false, b, tc.last); got != tc.want {
+			t.Errorf("last %+v: %q, want %q", tc.last, got, tc.want)
+		}
 	}
 }

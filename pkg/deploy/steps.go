@@ -132,7 +132,7 @@ func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl clu
 // ones would lock the app out of its data.
 func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, result, error) {
 	c := b.Config
-	if !s.plan(a.Kube.Argv(a.SecretsArgs()...), "reuse the credentials the cluster holds") && len(c.Services) > 0 {
+	if len(c.Services) > 0 && !s.plan(a.Kube.Argv(a.SecretsArgs()...), "reuse the credentials the cluster holds") {
 		override, err := s.Retry(ctx, "reading the services' secrets", func() ([]byte, error) {
 			return s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv(a.SecretsArgs()...), Sensitive: true})
 		})
@@ -246,6 +246,8 @@ func buildReason(rebuild bool, b *bundle.Bundle, last *state.State) string {
 		return "new commit " + b.Git.Short
 	case last == nil:
 		return "first build"
+	case last.Tag != "" && last.Tag != b.Tag:
+		return "content changed since the last deploy (tag " + last.Tag + ")"
 	}
 	return "image missing locally"
 }

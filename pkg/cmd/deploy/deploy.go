@@ -96,6 +96,9 @@ func Run(ctx context.Context, opts deploy.Options) error {
 		enc := json.NewEncoder(io.Out)
 		enc.SetIndent("", "  ")
 		if encErr := enc.Encode(rep); encErr != nil {
+			if tun != nil {
+				tun.Stop()
+			}
 			return encErr
 		}
 	}
@@ -132,7 +135,9 @@ func Run(ctx context.Context, opts deploy.Options) error {
 			return nil
 		}
 		fmt.Fprintf(io.ErrOut, "%s The URL is served through a minikube tunnel that works while cupaas runs: press Ctrl-C to stop it\n", io.ErrStyles().WarningIcon())
-		tun.Wait(ctx)
+		if tun.Wait(ctx) {
+			fmt.Fprintf(io.ErrOut, "%s The minikube tunnel ended by itself: %s works no more; run `cupaas deploy` again for a new one\n", io.ErrStyles().WarningIcon(), rep.URL)
+		}
 	}
 	return nil
 }
