@@ -89,7 +89,7 @@ It also adds .cupaas/ and .cupaas.env to .gitignore, and writes a
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&noRemote, "no-remote", false, "do not add the git remote cupaas to the app's git repository (see `cupaas remote`)")
+	fl.BoolVar(&noRemote, "no-remote", false, "do not add the git remote cupaas to the app's git repository (see cupaas remote)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "write the detected values without asking")
 	fl.BoolVarP(&opts.Force, "force", "f", false, "overwrite an existing .cupaas.yml")
 	fl.BoolVar(&opts.JSON, "json", false, "print what was detected and written as JSON")
