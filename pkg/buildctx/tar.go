@@ -30,21 +30,7 @@ func Tar(w io.Writer, contextDir, dockerfileName string, dockerfile []byte) (str
 		return "", err
 	}
 	digests := make([]digest, len(entries))
-	tw := tar.NewWriter(w)
-	dirs := map[string]bool{}
-	addDirs := func(p string, mod time.Time) error {
-		var parents []string
-		for d := path.Dir(p); d != "." && d != "/" && !dirs[d]; d = path.Dir(d) {
-			parents = append(parents, d)
-		}
-		for i := len(parents) - 1; i >= 0; i-- {
-			dirs[parents[i]] = true
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: parents[i] + "/", Mode: 0o755, ModTime: mod}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	tw := newContextWriter(w)
 	buf := make([]byte, 32<<10)
 	h := sha256.New()
 	for i, e := range entries {
@@ -72,7 +58,7 @@ func Tar(w io.Writer, contextDir, dockerfileName string, dockerfile []byte) (str
 		if err != nil {
 			return fail(err)
 		}
-		if err := addDirs(e.rel, info.ModTime()); err != nil {
+		if err := tw.addDirs(e.rel, info.ModTime()); err != nil {
 			return "", err
 		}
 		hdr := &tar.Header{Name: e.rel, Mode: int64(info.Mode().Perm()), ModTime: info.ModTime()}
@@ -126,18 +112,50 @@ func Tar(w io.Writer, contextDir, dockerfileName string, dockerfile []byte) (str
 		d.size, d.perm = n, st.Mode().Perm()
 		h.Sum(d.sum[:0])
 	}
-	now := time.Unix(0, 0)
-	if err := addDirs(dockerfileName, now); err != nil {
-		return "", err
-	}
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: dockerfileName, Mode: 0o644, Size: int64(len(dockerfile)), ModTime: now}); err != nil {
-		return "", err
-	}
-	if _, err := tw.Write(dockerfile); err != nil {
-		return "", err
-	}
-	if err := tw.Close(); err != nil {
+	if err := tw.finish(dockerfileName, dockerfile); err != nil {
 		return "", err
 	}
 	return combine(dockerfile, entries, digests), nil
+}
+
+// contextWriter writes a build context's tar: each file's parent
+// directories before it, once, and the Dockerfile last.
+type contextWriter struct {
+	*tar.Writer
+	dirs map[string]bool
+}
+
+func newContextWriter(w io.Writer) *contextWriter {
+	return &contextWriter{Writer: tar.NewWriter(w), dirs: map[string]bool{}}
+}
+
+// addDirs writes the headers of p's parent directories not written yet.
+func (tw *contextWriter) addDirs(p string, mod time.Time) error {
+	var parents []string
+	for d := path.Dir(p); d != "." && d != "/" && !tw.dirs[d]; d = path.Dir(d) {
+		parents = append(parents, d)
+	}
+	for i := len(parents) - 1; i >= 0; i-- {
+		tw.dirs[parents[i]] = true
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: parents[i] + "/", Mode: 0o755, ModTime: mod}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish writes the Dockerfile under name, which wins over a context file
+// of that name, and closes the tar.
+func (tw *contextWriter) finish(name string, dockerfile []byte) error {
+	now := time.Unix(0, 0)
+	if err := tw.addDirs(name, now); err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(dockerfile)), ModTime: now}); err != nil {
+		return err
+	}
+	if _, err := tw.Write(dockerfile); err != nil {
+		return err
+	}
+	return tw.Close()
 }

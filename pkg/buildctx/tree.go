@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
-	"time"
 )
 
 // Tree is a build context that is not a directory on disk, such as the
@@ -163,21 +161,7 @@ func TarTree(ctx context.Context, w io.Writer, t Tree, dockerfileName string, do
 		return "", err
 	}
 	digests := make([]digest, len(entries))
-	tw := tar.NewWriter(w)
-	dirs := map[string]bool{}
-	addDirs := func(p string, mod time.Time) error {
-		var parents []string
-		for d := path.Dir(p); d != "." && d != "/" && !dirs[d]; d = path.Dir(d) {
-			parents = append(parents, d)
-		}
-		for i := len(parents) - 1; i >= 0; i-- {
-			dirs[parents[i]] = true
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: parents[i] + "/", Mode: 0o755, ModTime: mod}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	tw := newContextWriter(w)
 	h := sha256.New()
 	for i, e := range entries {
 		if err := ctx.Err(); err != nil {
@@ -194,7 +178,7 @@ func TarTree(ctx context.Context, w io.Writer, t Tree, dockerfileName string, do
 		if err != nil {
 			return "", fmt.Errorf("cannot read %s: %w", t.Describe(e.rel), err)
 		}
-		if err := addDirs(e.rel, info.ModTime()); err != nil {
+		if err := tw.addDirs(e.rel, info.ModTime()); err != nil {
 			return "", err
 		}
 		hdr := &tar.Header{Name: e.rel, Mode: int64(info.Mode().Perm()), ModTime: info.ModTime()}
@@ -225,17 +209,7 @@ func TarTree(ctx context.Context, w io.Writer, t Tree, dockerfileName string, do
 			return "", err
 		}
 	}
-	now := time.Unix(0, 0)
-	if err := addDirs(dockerfileName, now); err != nil {
-		return "", err
-	}
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: dockerfileName, Mode: 0o644, Size: int64(len(dockerfile)), ModTime: now}); err != nil {
-		return "", err
-	}
-	if _, err := tw.Write(dockerfile); err != nil {
-		return "", err
-	}
-	if err := tw.Close(); err != nil {
+	if err := tw.finish(dockerfileName, dockerfile); err != nil {
 		return "", err
 	}
 	return combine(dockerfile, entries, digests), nil
