@@ -208,6 +208,31 @@ func namespaceLogs() string {
 	return "logs of namespace " + currentNamespace + ":\n" + string(out)
 }
 
+// firstJSON is getJSON for the first request of an app that uses a
+// service: it is tried for up to 30 s while the app answers HTTP 500. On
+// this bed the Service's address is not always reachable yet right after
+// its creation (kube-proxy programs it a few seconds later, and meanwhile
+// the packets go to whatever answers outside: the counter's redis client
+// got "HTTP/1.1 400 Bad Request").
+func firstJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, body := httpGet(t, url)
+		if status == 500 && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Second)
+			continue
+		}
+		if status != 200 {
+			t.Fatalf("GET %s: HTTP %d: %s\n%s", url, status, body, namespaceLogs())
+		}
+		if err := json.Unmarshal([]byte(body), v); err != nil {
+			t.Fatalf("GET %s: %v: %s", url, err, body)
+		}
+		return
+	}
+}
+
 // kubectl runs kubectl against the cluster and returns its output.
 func kubectl(t *testing.T, args ...string) string {
 	t.Helper()

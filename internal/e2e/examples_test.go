@@ -28,7 +28,7 @@ func TestExampleFlaskRedis(t *testing.T) {
 		Version  int    `json:"version"`
 	}
 	var a answer
-	getJSON(t, rep.URL+"/", &a)
+	firstJSON(t, rep.URL+"/", &a)
 	first := a.Visits
 	getJSON(t, rep.URL+"/", &a)
 	if a.Visits != first+1 || a.Greeting != "hello" {
@@ -67,6 +67,8 @@ func TestExampleFlaskMongo(t *testing.T) {
 	dir := appDir(t, "python-flask-mongo", nil)
 	rep := deployOK(t, dir)
 	record(app, "first deploy", rep.Seconds)
+	var none []struct{ ID, Task string }
+	firstJSON(t, rep.URL+"/", &none)
 	status, body := request(t, http.MethodPost, rep.URL+"/", `{"task": "buy milk"}`)
 	if status != 201 || !strings.Contains(body, `"buy milk"`) {
 		t.Fatalf("POST /: HTTP %d: %s", status, body)
