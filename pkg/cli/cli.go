@@ -15,14 +15,17 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cupaas/cupaas/pkg/build"
+	appscmd "github.com/cupaas/cupaas/pkg/cmd/apps"
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
 	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
 	envcmd "github.com/cupaas/cupaas/pkg/cmd/env"
 	hookcmd "github.com/cupaas/cupaas/pkg/cmd/hook"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
+	opencmd "github.com/cupaas/cupaas/pkg/cmd/open"
 	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
 	schemacmd "github.com/cupaas/cupaas/pkg/cmd/schema"
+	statuscmd "github.com/cupaas/cupaas/pkg/cmd/status"
 	"github.com/cupaas/cupaas/pkg/cmd/validate"
 	"github.com/cupaas/cupaas/pkg/cmd/version"
 	watchcmd "github.com/cupaas/cupaas/pkg/cmd/watch"
@@ -125,6 +128,10 @@ and prints the URL.`,
 		remotecmd.NewCmdRemote(f),
 		hookcmd.NewCmdHook(f),
 		watchcmd.NewCmdWatch(f, PrintError),
+		// Day two: the app after its deploy.
+		statuscmd.NewCmdStatus(f, nil),
+		appscmd.NewCmdApps(f, nil),
+		opencmd.NewCmdOpen(f, nil),
 	)
 	return root
 }

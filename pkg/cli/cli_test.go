@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 		"docker":   func() { os.Exit(faketool.Main("docker")) },
 		"kubectl":  func() { os.Exit(faketool.Main("kubectl")) },
 		"minikube": func() { os.Exit(faketool.Main("minikube")) },
+		"xdg-open": func() { os.Exit(faketool.Main("xdg-open")) },
 		"fakeapp":  func() { os.Exit(faketool.App()) },
 		"exitcode": func() { os.Exit(faketool.ExitCode()) },
 	})

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cupaas/cupaas/pkg/app"
 	"github.com/cupaas/cupaas/pkg/cluster"
@@ -96,24 +97,53 @@ func (o *AppFlags) Resolve(f *Factory, cmd *cobra.Command) (*Target, error) {
 	}
 	t.Namespace = t.Name
 
-	fl := cmd.Flags()
-	switch {
-	case fl.Changed("context"):
-		t.Context, _ = fl.GetString("context")
-	case t.State != nil && t.State.Context != "":
-		t.Context = t.State.Context
-	default:
-		s, err := f.UserSettings()
-		if err != nil {
-			return nil, err
-		}
-		t.Context = s.String(fl, "context")
+	ctxName, err := kubeContext(f, cmd.Flags(), t.State)
+	if err != nil {
+		return nil, err
 	}
-	if t.Context == "" {
-		t.Context = cluster.DefaultContext
-	}
+	t.Context = ctxName
 	t.Cluster = cluster.For(t.Context)
 	t.Kube = kubectl.Client{Runner: f.Runner, Context: t.Context}
 	t.App = app.New(t.Kube, t.Name, t.Cluster.Hints())
 	return t, nil
+}
+
+// kubeContext is --context when given, else the context of the last
+// deploy st (nil: none), else the setting context, else minikube.
+func kubeContext(f *Factory, fl *pflag.FlagSet, st *state.State) (string, error) {
+	var name string
+	switch {
+	case fl.Changed("context"):
+		name, _ = fl.GetString("context")
+	case st != nil && st.Context != "":
+		name = st.Context
+	default:
+		s, err := f.UserSettings()
+		if err != nil {
+			return "", err
+		}
+		name = s.String(fl, "context")
+	}
+	if name == "" {
+		name = cluster.DefaultContext
+	}
+	return name, nil
+}
+
+// ResolveContext is the kube context of a command that is about the
+// cluster rather than one app (`cupaas apps`): --context when given, else
+// the one of the last deploy of the app in dir ("" means "."), if any,
+// else the setting context, else minikube. cmd must have a --context flag.
+func ResolveContext(f *Factory, cmd *cobra.Command, dir string) (string, error) {
+	if dir == "" {
+		dir = "."
+	}
+	var st *state.State
+	if !cmd.Flags().Changed("context") {
+		if cfg, err := config.Load(dir); err == nil && cfg != nil {
+			// A state that cannot be read only loses its context here.
+			st, _ = home.Of(dir).State()
+		}
+	}
+	return kubeContext(f, cmd.Flags(), st)
 }
