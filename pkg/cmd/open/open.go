@@ -99,7 +99,12 @@ func Run(ctx context.Context, opts *OpenOptions) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		fmt.Fprintf(stderr, "%s %s failed (%s); open the URL yourself:\n", opts.IO.ErrStyles().WarningIcon(), o.Argv[0], cluster.FirstLine(err))
+		why := err.Error()
+		var re *run.Error
+		if errors.As(err, &re) && re.ExitCode >= 0 {
+			why = fmt.Sprintf("exit code %d", re.ExitCode) // what it said went to stderr already
+		}
+		fmt.Fprintf(stderr, "%s %s failed (%s); open the URL yourself:\n", opts.IO.ErrStyles().WarningIcon(), o.Argv[0], why)
 	} else {
 		names := make([]string, 0, len(opts.Openers))
 		for _, o := range opts.Openers {
