@@ -100,11 +100,16 @@ func summaries(o *objects) []Summary {
 			s.Ready += ss.Status.ReadyReplicas
 		}
 	}
-	sort.Strings(keys)
 	out := []Summary{}
 	for _, k := range keys {
 		out = append(out, *byKey[k])
 	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Namespace < out[j].Namespace
+	})
 	return out
 }
 
