@@ -40,6 +40,9 @@ type Status struct {
 	// URL is the app's URL; URLCheck whether it answered just now.
 	URL      string    `json:"url,omitempty"`
 	URLCheck *URLCheck `json:"urlCheck,omitempty"`
+	// URLTunnel is true when the URL works only while cupaas runs (a
+	// tunnel of minikube's docker driver on macOS and Windows).
+	URLTunnel bool `json:"urlTunnel,omitempty"`
 	// Replicas, Ready and Updated count the app's pods: wanted, ready,
 	// and of the last rollout.
 	Replicas int32       `json:"replicas"`

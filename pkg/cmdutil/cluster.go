@@ -59,7 +59,9 @@ func contextMissing(err error) bool {
 		return false
 	}
 	for _, line := range re.Tail(5) {
-		if strings.Contains(line, "context") && strings.Contains(line, "does not exist") {
+		// kubectl says either, by version and by where the context is
+		// missing from.
+		if strings.Contains(line, "context") && (strings.Contains(line, "does not exist") || strings.Contains(line, "context was not found")) {
 			return true
 		}
 	}

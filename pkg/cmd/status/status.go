@@ -167,7 +167,7 @@ func (r *reader) read(ctx context.Context) (*app.Status, error) {
 		}
 		r.found = r.urlErr == nil
 	}
-	st.URL = r.url
+	st.URL, st.URLTunnel = r.url, r.tunnel != nil
 	switch {
 	case r.urlErr != nil:
 		st.Problems = append(st.Problems, "cannot find the URL: "+cluster.FirstLine(r.urlErr))
@@ -234,7 +234,11 @@ func Print(w io.Writer, s iostreams.Styles, st *app.Status, now time.Time) {
 		head.Row("Deployed:", fmt.Sprintf("%s (%s ago)", st.DeployedAt.UTC().Format("2006-01-02 15:04:05 UTC"), app.Age(now.Sub(*st.DeployedAt))))
 	}
 	if st.URL != "" {
-		head.Row("URL:", st.URL+"  "+urlVerdict(s, st.URLCheck))
+		verdict := urlVerdict(s, st.URLCheck)
+		if st.URLTunnel {
+			verdict += s.Muted.Render(" through a tunnel that ends with this command (`cupaas open` holds one open)")
+		}
+		head.Row("URL:", st.URL+"  "+verdict)
 	}
 	head.Write(w, "")
 
