@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run"
@@ -251,16 +252,21 @@ func (a *App) explainWaiting(ctx context.Context, pod corev1.Pod, cs corev1.Cont
 }
 
 func (a *App) explainUnschedulable(ctx context.Context, pod corev1.Pod, msg string) *Diagnosis {
-	var err error
+	err := fmt.Errorf("pod %s is Pending: %s", pod.Name, unschedulableCause(msg, a.Hints))
+	return &Diagnosis{Err: err, Details: a.Events(ctx, pod)}
+}
+
+// unschedulableCause says why the scheduler cannot place a pod, from its
+// message, with what to do (Diagnose and Status say the same).
+func unschedulableCause(msg string, hints cluster.Hints) string {
+	msg = strings.TrimSpace(msg)
 	switch {
 	case strings.Contains(msg, "PersistentVolumeClaim"):
-		err = fmt.Errorf("pod %s is Pending: its PersistentVolumeClaim is not bound; %s", pod.Name, a.Hints.NoStorage)
+		return "its PersistentVolumeClaim is not bound; " + hints.NoStorage
 	case strings.Contains(msg, "Insufficient"):
-		err = fmt.Errorf("pod %s is Pending: the node lacks resources for it (%s); lower resources: in .cupaas.yml, or %s", pod.Name, strings.TrimSpace(msg), a.Hints.MoreResources)
-	default:
-		err = fmt.Errorf("pod %s is Pending: it cannot be scheduled: %s", pod.Name, strings.TrimSpace(msg))
+		return "the node lacks resources for it (" + msg + "); lower resources: in .cupaas.yml, or " + hints.MoreResources
 	}
-	return &Diagnosis{Err: err, Details: a.Events(ctx, pod)}
+	return "it cannot be scheduled: " + msg
 }
 
 func (a *App) explainNotReady(ctx context.Context, t Workload, pod corev1.Pod, cs corev1.ContainerStatus) *Diagnosis {

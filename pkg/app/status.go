@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/render"
 )
@@ -135,7 +136,7 @@ func (a *App) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseStatus(out, a.Name, a.Namespace, a.Kube.Context, a.Hints.NoStorage, a.now())
+	return parseStatus(out, a.Name, a.Namespace, a.Kube.Context, a.Hints, a.now())
 }
 
 // objects are the items of a kubectl list of several kinds.
@@ -190,7 +191,7 @@ func parseObjects(out []byte) (*objects, error) {
 	return o, nil
 }
 
-func parseStatus(out []byte, name, ns, kubeContext string, noStorage string, now time.Time) (*Status, error) {
+func parseStatus(out []byte, name, ns, kubeContext string, hints cluster.Hints, now time.Time) (*Status, error) {
 	o, err := parseObjects(out)
 	if err != nil {
 		return nil, err
@@ -232,7 +233,7 @@ func parseStatus(out []byte, name, ns, kubeContext string, noStorage string, now
 		}
 	}
 	appWork := NewWorkload("deployment/"+dep.Name, render.ComponentApp, true, dep.Spec.Template)
-	st.Pods = podStatuses(o.pods, render.ComponentApp, appWork, noStorage, now)
+	st.Pods = podStatuses(o.pods, render.ComponentApp, appWork, hints, now)
 	if st.Ready < st.Replicas || st.Updated < st.Replicas {
 		st.Problems = append(st.Problems, workloadProblem("the app", st.Replicas, st.Ready, st.Pods))
 	}
@@ -247,7 +248,7 @@ func parseStatus(out []byte, name, ns, kubeContext string, noStorage string, now
 		if cs := ss.Spec.Template.Spec.Containers; len(cs) > 0 {
 			s.Image = cs[0].Image
 		}
-		s.Pods = podStatuses(o.pods, comp, NewWorkload("statefulset/"+ss.Name, comp, false, ss.Spec.Template), noStorage, now)
+		s.Pods = podStatuses(o.pods, comp, NewWorkload("statefulset/"+ss.Name, comp, false, ss.Spec.Template), hints, now)
 		if s.Ready < s.Replicas {
 			st.Problems = append(st.Problems, workloadProblem("service "+comp, s.Replicas, s.Ready, s.Pods))
 		}
@@ -257,7 +258,7 @@ func parseStatus(out []byte, name, ns, kubeContext string, noStorage string, now
 			}
 			v := volumeStatus(c)
 			if !v.Bound {
-				st.Problems = append(st.Problems, fmt.Sprintf("volume %s of service %s is %s, not Bound: %s", v.Claim, comp, v.Phase, noStorage))
+				st.Problems = append(st.Problems, fmt.Sprintf("volume %s of service %s is %s, not Bound: %s", v.Claim, comp, v.Phase, hints.NoStorage))
 			}
 			s.Volumes = append(s.Volumes, v)
 		}
@@ -307,13 +308,13 @@ func readyCurrent(pods []PodStatus) int {
 	return n
 }
 
-func podStatuses(pods []corev1.Pod, component string, w Workload, noStorage string, now time.Time) []PodStatus {
+func podStatuses(pods []corev1.Pod, component string, w Workload, hints cluster.Hints, now time.Time) []PodStatus {
 	out := []PodStatus{}
 	for _, pod := range pods {
 		if pod.Labels[render.LabelComponent] != component {
 			continue
 		}
-		out = append(out, podStatus(pod, w, noStorage, now))
+		out = append(out, podStatus(pod, w, hints, now))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Current != out[j].Current {
@@ -324,7 +325,7 @@ func podStatuses(pods []corev1.Pod, component string, w Workload, noStorage stri
 	return out
 }
 
-func podStatus(pod corev1.Pod, w Workload, noStorage string, now time.Time) PodStatus {
+func podStatus(pod corev1.Pod, w Workload, hints cluster.Hints, now time.Time) PodStatus {
 	p := PodStatus{
 		Name:       pod.Name,
 		Component:  pod.Labels[render.LabelComponent],
@@ -349,7 +350,7 @@ func podStatus(pod corev1.Pod, w Workload, noStorage string, now time.Time) PodS
 		p.Reason = "it is being stopped (an earlier rollout, or a deleted app)"
 		return p
 	}
-	p.State, p.Reason = podReason(pod, noStorage, now)
+	p.State, p.Reason = podReason(pod, hints, now)
 	if p.State == "" {
 		p.State = string(corev1.PodPending)
 	}
@@ -362,7 +363,7 @@ func podStatus(pod corev1.Pod, w Workload, noStorage string, now time.Time) PodS
 // podReason is the state shown for a pod and, when it is not ready, why:
 // the classification of Diagnose, in one line and without reading logs or
 // events.
-func podReason(pod corev1.Pod, noStorage string, now time.Time) (state, reason string) {
+func podReason(pod corev1.Pod, hints cluster.Hints, now time.Time) (state, reason string) {
 	state = string(pod.Status.Phase)
 	for _, cs := range pod.Status.ContainerStatuses {
 		term := cs.LastTerminationState.Terminated
@@ -406,7 +407,7 @@ func podReason(pod corev1.Pod, noStorage string, now time.Time) (state, reason s
 	}
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
-			return "Pending", "it cannot be scheduled: " + unschedulableCause(c.Message, noStorage)
+			return "Pending", unschedulableCause(c.Message, hints)
 		}
 	}
 	if state == string(corev1.PodPending) {
@@ -420,19 +421,6 @@ func restarts(n int32) string {
 		return "1 restart"
 	}
 	return fmt.Sprintf("%d restarts", n)
-}
-
-// unschedulableCause says why the scheduler cannot place a pod, from its
-// message.
-func unschedulableCause(msg, noStorage string) string {
-	msg = strings.TrimSpace(msg)
-	switch {
-	case strings.Contains(msg, "PersistentVolumeClaim"):
-		return "its PersistentVolumeClaim is not bound; " + noStorage
-	case strings.Contains(msg, "Insufficient"):
-		return "the node lacks resources for it (" + msg + "); lower resources: in .cupaas.yml"
-	}
-	return msg
 }
 
 func volumeStatus(c corev1.PersistentVolumeClaim) VolumeStatus {

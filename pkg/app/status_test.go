@@ -12,6 +12,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/cupaas/cupaas/pkg/cluster"
 )
 
 // TestPodReasons: each pod of testdata/pods (real `kubectl get pods -o
@@ -24,7 +26,7 @@ func TestPodReasons(t *testing.T) {
 		"oomkilled.json":         {"CrashLoopBackOff", "runs out of memory (OOMKilled"},
 		"imagepullbackoff.json":  {"ImagePullBackOff", "ImagePullBackOff: the cluster cannot pull image"},
 		"errimageneverpull.json": {"ErrImageNeverPull", "is not on the cluster's node"},
-		"unschedulable_pvc.json": {"Pending", "it cannot be scheduled: its PersistentVolumeClaim is not bound; NOSTORAGE"},
+		"unschedulable_pvc.json": {"Pending", "its PersistentVolumeClaim is not bound; NOSTORAGE"},
 		"not_ready.json":         {"Running", "it runs but its readiness check fails"},
 	} {
 		data, err := os.ReadFile(filepath.Join("testdata", "pods", file))
@@ -38,7 +40,7 @@ func TestPodReasons(t *testing.T) {
 		var got PodStatus
 		for _, pod := range list.Items {
 			if pod.DeletionTimestamp == nil {
-				got = podStatus(pod, Workload{}, "NOSTORAGE", now)
+				got = podStatus(pod, Workload{}, cluster.Hints{NoStorage: "NOSTORAGE"}, now)
 				if !got.Ready {
 					break
 				}
@@ -72,7 +74,7 @@ const statusList = `{"items":[
 // not bound are each a problem; the deploy time is cupaas' apply, not the
 // env patch; the node port is read.
 func TestParseStatus(t *testing.T) {
-	st, err := parseStatus([]byte(statusList), "shop", "shop", "minikube", "add storage", time.Now())
+	st, err := parseStatus([]byte(statusList), "shop", "shop", "minikube", cluster.Hints{NoStorage: "add storage"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func TestParseStatus(t *testing.T) {
 }
 
 func TestNotDeployed(t *testing.T) {
-	_, err := parseStatus([]byte(`{"items":[]}`), "shop", "shop", "minikube", "", time.Now())
+	_, err := parseStatus([]byte(`{"items":[]}`), "shop", "shop", "minikube", cluster.Hints{}, time.Now())
 	if nd, ok := err.(*NotDeployedError); !ok || !strings.Contains(nd.Error(), "cupaas apps --context minikube") {
 		t.Fatalf("err = %v", err)
 	}
