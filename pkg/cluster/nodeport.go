@@ -3,17 +3,23 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cupaas/cupaas/pkg/run"
 )
 
-// dialTimeout bounds the check that a node's NodePort is reachable.
-const dialTimeout = time.Second
+// dialTimeout bounds the check that a node's NodePort is reachable, and
+// refusedWait how long a refused one is tried again.
+const (
+	dialTimeout = time.Second
+	refusedWait = 10 * time.Second
+)
 
 // nodePortURL is the URL of the NodePort service svc on a cluster other
 // than minikube: http://<node address>:<nodePort> when a node's address
@@ -53,17 +59,41 @@ func nodePortURL(ctx context.Context, ex Exec, kubeContext, ns, svc string, loca
 		addrs = append([]string{"127.0.0.1"}, addrs...)
 	}
 	if nodePort > 0 {
-		for _, a := range addrs {
-			hostPort := net.JoinHostPort(a, strconv.Itoa(nodePort))
-			conn, err := (&net.Dialer{Timeout: dialTimeout}).DialContext(ctx, "tcp", hostPort)
-			if err == nil {
-				conn.Close()
-				return "http://" + hostPort, nil, nil
-			}
+		if url, ok := reachable(ctx, addrs, nodePort); ok {
+			return url, nil, nil
 		}
 		ex.warn(fmt.Sprintf("no node answers on NodePort %d from here (tried %s); using kubectl port-forward", nodePort, strings.Join(addrs, ", ")))
 	}
 	return portForward(ctx, ex, kubeContext, ns, svc, port)
+}
+
+// reachable returns the URL of the first address that accepts a TCP
+// connection on port. An address that refuses it is tried again for up to
+// refusedWait: kube-proxy opens the NodePort of a new Service a few seconds
+// after its creation. One that does not answer at all (no route from here)
+// is given up at once.
+func reachable(ctx context.Context, addrs []string, port int) (string, bool) {
+	deadline := time.Now().Add(refusedWait)
+	for {
+		refused := false
+		for _, a := range addrs {
+			hostPort := net.JoinHostPort(a, strconv.Itoa(port))
+			conn, err := (&net.Dialer{Timeout: dialTimeout}).DialContext(ctx, "tcp", hostPort)
+			if err == nil {
+				conn.Close()
+				return "http://" + hostPort, true
+			}
+			refused = refused || errors.Is(err, syscall.ECONNREFUSED)
+		}
+		if !refused || time.Now().After(deadline) || ctx.Err() != nil {
+			return "", false
+		}
+		select {
+		case <-ctx.Done():
+			return "", false
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // servicePorts reads the first port of a Service and its NodePort (0 when
