@@ -65,7 +65,7 @@ func TestHelmChartsOfExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{"every-value"} // env with "{{", resources, autoscale, postgres
+	names := []string{"every-value"} // env with "{{", resources, autoscale, postgres, domain
 	for _, ex := range examples {
 		names = append(names, ex.Name())
 	}
@@ -75,7 +75,7 @@ func TestHelmChartsOfExamples(t *testing.T) {
 			if name == "every-value" {
 				os.MkdirAll(dir, 0o755)
 				os.WriteFile(filepath.Join(dir, ".cupaas.yml"), []byte("name: every-value\nruntime: python:3.11\nentrypoint: [python, app.py]\n"+
-					"resources: {cpu: 250m, memory: 256Mi}\nautoscale: {min: 2, max: 4}\nservices: [postgres]\n"+
+					"resources: {cpu: 250m, memory: 256Mi}\nautoscale: {min: 2, max: 4}\nservices: [postgres]\ndomain: every.example.test\ningressClass: nginx\n"+
 					"env:\n  GREETING: \"{{ not a template }}\"\n  LOG_LEVEL: info\n"), 0o644)
 				os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("flask\n"), 0o644)
 				os.WriteFile(filepath.Join(dir, "app.py"), []byte("print(1)\n"), 0o644)

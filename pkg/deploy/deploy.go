@@ -254,7 +254,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return rollout(ctx, s, a, workloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
 		}},
 		{"Get URL", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			url, tunnel, res, err = getURL(ctx, s, cl, a)
+			url, tunnel, res, err = getURL(ctx, s, cl, a, cfg.Domain)
 			d.report.URL = url
 			return res, err
 		}},

@@ -406,8 +406,12 @@ func settle(ctx context.Context, d time.Duration) error {
 }
 
 // 9. The URL, from the cluster.
-func getURL(ctx context.Context, s stepIO, cl cluster.Cluster, a *app.App) (string, *cluster.Tunnel, result, error) {
+// With `domain:`, it is http://<domain> when that name resolves.
+func getURL(ctx context.Context, s stepIO, cl cluster.Cluster, a *app.App, domain string) (string, *cluster.Tunnel, result, error) {
 	url, tun, err := cl.URL(ctx, s.Exec, a.Namespace, a.Name)
+	if err == nil && domain != "" {
+		url, tun = domainURL(ctx, s, cl, a, domain, url, tun)
+	}
 	if err != nil || s.DryRun() {
 		return "", nil, result{}, err
 	}
