@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -68,11 +69,13 @@ func (k *Kind) Publish(ctx context.Context, ex Exec, image string, force bool) (
 		ex.Plan(argv, "")
 		return Published{Ref: image}, nil
 	}
-	out, err := ex.Runner.Run(ctx, run.Cmd{Argv: argv})
+	// kind logs on stderr.
+	var logged bytes.Buffer
+	out, err := ex.Runner.Run(ctx, run.Cmd{Argv: argv, Stderr: &logged})
 	if err != nil {
 		return Published{}, err
 	}
-	cached := strings.Contains(string(out), "already present on all nodes")
+	cached := strings.Contains(string(out)+logged.String(), "already present on all nodes")
 	return Published{Ref: image, Cached: cached}, nil
 }
 
