@@ -16,7 +16,7 @@ import (
 func TestDomainURL(t *testing.T) {
 	for _, tc := range []struct {
 		domain, classes, want string
-		warns              []string
+		warns                 []string
 	}{
 		{"localhost", "ingressclass.networking.k8s.io/nginx\n", "http://localhost", nil},
 		{"shop.invalid", "ingressclass.networking.k8s.io/nginx\n", "http://192.0.2.2:30080", []string{"shop.invalid does not resolve", "minikube addons enable ingress"}},
