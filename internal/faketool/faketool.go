@@ -24,6 +24,7 @@ package faketool
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net"
@@ -116,11 +117,18 @@ func model(name string, args []string) int {
 	case name == "docker" && len(args) > 2 && args[0] == "build" && args[1] == "-t":
 		appendFile(built, args[2]+"\n")
 	case name == "docker" && len(args) > 1 && args[0] == "image" && args[1] == "inspect":
-		if !has(built, args[len(args)-1]) {
-			fmt.Fprintf(os.Stderr, "Error response from daemon: No such image: %s\n", args[len(args)-1])
+		image := args[len(args)-1]
+		if !has(built, image) {
+			fmt.Fprintf(os.Stderr, "Error response from daemon: No such image: %s\n", image)
 			return 1
 		}
+		if slices.Contains(args, "{{json .RepoDigests}}") {
+			fmt.Println(repoDigests(dir, image))
+			return 0
+		}
 		fmt.Println("sha256:0123456789abcdef")
+	case name == "docker" && len(args) == 2 && args[0] == "push":
+		return push(dir, args[1])
 	case name == "minikube" && len(args) > 2 && args[0] == "image" && args[1] == "load":
 		appendFile(node, "docker.io/"+args[2]+"\n")
 	case name == "minikube" && len(args) > 1 && args[0] == "image" && args[1] == "ls":
@@ -128,6 +136,76 @@ func model(name string, args []string) int {
 		fmt.Print("registry.k8s.io/pause:3.10\n" + string(data))
 	}
 	return 0
+}
+
+// push models `docker push IMAGE` to a registry: the digest is a hash of
+// the image's name and how many times it was built (a rebuild is a new
+// image). The image's RepoDigests and the registry's tags (the file
+// registry-tags, "REPO:TAG DIGEST" lines, which RegistryHandler serves)
+// remember it.
+func push(dir, image string) int {
+	if !strings.Contains(image, ":") {
+		fmt.Fprintln(os.Stderr, "faketool: docker push needs IMAGE:TAG")
+		return 1
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "docker-images"))
+	builds := strings.Count(string(data), image+"\n")
+	if builds == 0 {
+		fmt.Fprintf(os.Stderr, "An image does not exist locally with the tag: %s\n", image)
+		return 1
+	}
+	digest := fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(fmt.Sprintf("%s#%d", image, builds))))
+	i := strings.LastIndex(image, ":")
+	repo, tag := image[:i], image[i+1:]
+	fmt.Printf("The push refers to repository [%s]\n5f70bf18a086: Pushed\n%s: digest: %s size: 528\n", repo, tag, digest)
+	appendFile(filepath.Join(dir, "repo-digests"), image+" "+repo+"@"+digest+"\n")
+	appendFile(filepath.Join(dir, "registry-tags"), image+" "+digest+"\n")
+	return 0
+}
+
+// repoDigests is `docker image inspect --format {{json .RepoDigests}}`:
+// the digest of the image's last push, if any.
+func repoDigests(dir, image string) string {
+	data, _ := os.ReadFile(filepath.Join(dir, "repo-digests"))
+	last := ""
+	for _, l := range strings.Split(string(data), "\n") {
+		if img, ref, ok := strings.Cut(l, " "); ok && img == image {
+			last = ref
+		}
+	}
+	if last == "" {
+		return "[]"
+	}
+	return `["` + last + `"]`
+}
+
+// RegistryHandler serves HEAD /v2/<name>/manifests/<tag> of the Docker
+// Registry HTTP API from the tags the fake `docker push` recorded in
+// dir/registry-tags under the registry's address host: 200 with
+// Docker-Content-Digest, or 404.
+func RegistryHandler(dir, host string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, "/v2/")
+		i := strings.LastIndex(rest, "/manifests/")
+		if !ok || i < 0 || r.Method != http.MethodHead {
+			http.NotFound(w, r)
+			return
+		}
+		image := host + "/" + rest[:i] + ":" + rest[i+len("/manifests/"):]
+		data, _ := os.ReadFile(filepath.Join(dir, "registry-tags"))
+		digest := ""
+		for _, l := range strings.Split(string(data), "\n") {
+			if img, d, ok := strings.Cut(l, " "); ok && img == image {
+				digest = d
+			}
+		}
+		if digest == "" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Docker-Content-Digest", digest)
+		w.WriteHeader(http.StatusOK)
+	})
 }
 
 // rememberApplied records the image and config hash of the app's
@@ -208,7 +286,7 @@ func perform(actions string) int {
 		case "stdout-file":
 			if data, err := os.ReadFile(os.ExpandEnv(arg)); err == nil {
 				image, hash := applied()
-				os.Stdout.WriteString(strings.NewReplacer("@IMAGE@", image, "@HASH@", hash).Replace(string(data)))
+				os.Stdout.WriteString(strings.NewReplacer("@IMAGE@", image, "@HASH@", hash, "@APPPORT@", appPort()).Replace(string(data)))
 			} else {
 				fmt.Fprintf(os.Stderr, "faketool: %v\n", err)
 				return 98
@@ -226,6 +304,14 @@ func perform(actions string) int {
 		}
 	}
 	return code
+}
+
+// appPort is the port of the fake app's URL in $FAKE_STATE/url.txt
+// (written by App), for @APPPORT@: a Service's NodePort.
+func appPort() string {
+	data, _ := os.ReadFile(filepath.Join(os.Getenv("FAKE_STATE"), "url.txt"))
+	u := strings.TrimSpace(string(data))
+	return u[strings.LastIndex(u, ":")+1:]
 }
 
 func unescape(s string) string {

@@ -17,10 +17,11 @@ import (
 var resourceOf = map[string]string{
 	"Deployment": "deployment.apps", "StatefulSet": "statefulset.apps", "Service": "service",
 	"Secret": "secret", "ConfigMap": "configmap", "HorizontalPodAutoscaler": "horizontalpodautoscaler.autoscaling",
+	"Ingress": "ingress.networking.k8s.io",
 }
 
 // pruneKinds are the kinds Prune looks at.
-const pruneKinds = "deployments.apps,statefulsets.apps,services,secrets,configmaps,horizontalpodautoscalers.autoscaling"
+const pruneKinds = "deployments.apps,statefulsets.apps,services,secrets,configmaps,horizontalpodautoscalers.autoscaling,ingresses.networking.k8s.io"
 
 // PruneArgs list the app's objects by name only: never a Secret's values,
 // also not in -v output.

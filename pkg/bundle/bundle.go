@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/cupaas/cupaas/pkg/atomicfile"
@@ -248,4 +249,20 @@ func (b *Bundle) Write(outDir string) error {
 		return err
 	}
 	return atomicfile.Write(filepath.Join(outDir, ManifestsName), manifests, 0o600)
+}
+
+// UseImage makes the app's containers use ref instead of Image (the
+// reference Publish returned, such as the image's digest in a registry),
+// and sets Image to it.
+func (b *Bundle) UseImage(ref string) {
+	for _, o := range b.Objects {
+		if d, ok := o.(*appsv1.Deployment); ok {
+			for i := range d.Spec.Template.Spec.Containers {
+				if c := &d.Spec.Template.Spec.Containers[i]; c.Image == b.Image {
+					c.Image = ref
+				}
+			}
+		}
+	}
+	b.Image = ref
 }

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,6 +29,8 @@ func TestMain(m *testing.M) {
 		"kubectl":  func() { os.Exit(faketool.Main("kubectl")) },
 		"minikube": func() { os.Exit(faketool.Main("minikube")) },
 		"xdg-open": func() { os.Exit(faketool.Main("xdg-open")) },
+		"kind":     func() { os.Exit(faketool.Main("kind")) },
+		"k3d":      func() { os.Exit(faketool.Main("k3d")) },
 		"fakeapp":  func() { os.Exit(faketool.App()) },
 		"exitcode": func() { os.Exit(faketool.ExitCode()) },
 	})
@@ -44,6 +48,16 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FAKE_RULES", filepath.Join(env.WorkDir, "fake.rules"))
 			env.Setenv("FAKE_STDIN", filepath.Join(env.WorkDir, "stdin.log"))
 			env.Setenv("FAKE_STATE", env.WorkDir)
+			// A registry that answers for the tags the fake docker push
+			// recorded, at $REGISTRY.
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Handler: faketool.RegistryHandler(env.WorkDir, ln.Addr().String())}
+			go srv.Serve(ln)
+			env.Defer(func() { srv.Close() })
+			env.Setenv("REGISTRY", ln.Addr().String())
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

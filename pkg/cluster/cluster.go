@@ -38,9 +38,10 @@ type Cluster interface {
 	// into minikube".
 	PublishStep() string
 	// Publish makes image, built in the local Docker engine, visible to
-	// the cluster's nodes. It reports whether they already had it (then
-	// nothing was done). force publishes even then.
-	Publish(ctx context.Context, ex Exec, image string, force bool) (cached bool, err error)
+	// the cluster's nodes, and returns the reference the pods must use
+	// (for a registry: the pushed digest). It reports whether the nodes
+	// already had it (then nothing was done). force publishes even then.
+	Publish(ctx context.Context, ex Exec, image string, force bool) (Published, error)
 	// Image is the reference the pods use for the app image tagged tag.
 	Image(app, tag string) (string, error)
 	// PullPolicy is the pull policy of the app's pods.
@@ -51,6 +52,17 @@ type Cluster interface {
 	URL(ctx context.Context, ex Exec, ns, svc string) (string, *Tunnel, error)
 	// Hints say what to do when the cluster is the cause of a failure.
 	Hints() Hints
+}
+
+// Published is what Publish did.
+type Published struct {
+	// Ref is the image reference the pods use: the image itself, or its
+	// digest in a registry (host/cupaas/app@sha256:...).
+	Ref string
+	// Cached says the nodes had the image already: nothing was done.
+	Cached bool
+	// Detail, when set, is the step's detail.
+	Detail string
 }
 
 // Tool is a program a deploy runs.
@@ -140,11 +152,20 @@ func (e *Error) Unwrap() error { return e.Err }
 // Lines are the lines printed under the error.
 func (e *Error) Lines() []string { return e.Details }
 
-// For returns the cluster of a kube context. Every context is taken for a
-// minikube profile today.
-func For(kubeContext string) Cluster {
-	if kubeContext == "" {
-		kubeContext = DefaultContext
+// Of returns the cluster an app was deployed to: its context, and the kind
+// and registry a deploy recorded (the kind is detected when none was).
+func Of(kubeContext, kind, registry string) Cluster {
+	cl, err := Select(kubeContext, kind, registry)
+	if err != nil {
+		return For(kubeContext)
 	}
-	return &Minikube{context: kubeContext}
+	return cl
+}
+
+// For returns the cluster of a kube context, its kind detected from the
+// context's name (see Detect). A context of no known kind gives a cluster
+// whose Check refuses it, saying the ways out.
+func For(kubeContext string) Cluster {
+	cl, _ := Select(kubeContext, "", "")
+	return cl
 }

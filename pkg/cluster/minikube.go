@@ -80,7 +80,12 @@ func (m *Minikube) Check(ctx context.Context, ex Exec) error {
 
 func (m *Minikube) PublishStep() string { return "Load image into minikube" }
 
-func (m *Minikube) Publish(ctx context.Context, ex Exec, image string, force bool) (bool, error) {
+func (m *Minikube) Publish(ctx context.Context, ex Exec, image string, force bool) (Published, error) {
+	cached, err := m.load(ctx, ex, image, force)
+	return Published{Ref: image, Cached: cached}, err
+}
+
+func (m *Minikube) load(ctx context.Context, ex Exec, image string, force bool) (bool, error) {
 	ls := m.argv("image", "ls")
 	load := m.argv("image", "load", image)
 	if ex.DryRun() {
@@ -131,7 +136,11 @@ func (m *Minikube) URL(ctx context.Context, ex Exec, ns, svc string) (string, *T
 		ex.Plan(argv, "")
 		return "", nil, nil
 	}
-	return serviceURL(ctx, ex, argv, "minikube service", svc)
+	url, tun, err := serviceURL(ctx, ex, argv, "minikube service", svc)
+	if tun != nil {
+		tun.What, tun.Command = "minikube tunnel", run.CommandLine(m.argv("service", svc, "-n", ns))
+	}
+	return url, tun, err
 }
 
 func (m *Minikube) Hints() Hints {

@@ -19,6 +19,10 @@ const urlWait = 2 * time.Minute
 // as `minikube service --url` with the docker driver on macOS and Windows):
 // the URL works only while it runs.
 type Tunnel struct {
+	// What names the process for the user ("minikube tunnel", "kubectl
+	// port-forward"), and Command is how to run it again by hand.
+	What, Command string
+
 	cancel context.CancelFunc
 	// ended is closed when the process has ended.
 	ended chan struct{}
@@ -55,12 +59,22 @@ func (t *Tunnel) Stop() {
 	}
 }
 
-// urlWriter passes on the first http(s) line written to it.
+// urlWriter passes on the first URL that pick finds in a line written to
+// it.
 type urlWriter struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	sent bool
 	ch   chan string
+	pick func(line string) (string, bool)
+}
+
+// httpLine is a line that is a URL.
+func httpLine(line string) (string, bool) {
+	if strings.HasPrefix(line, "http://") || strings.HasPrefix(line, "https://") {
+		return line, true
+	}
+	return "", false
 }
 
 func (w *urlWriter) Write(b []byte) (int, error) {
@@ -71,10 +85,9 @@ func (w *urlWriter) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	for _, line := range strings.Split(w.buf.String(), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "http://") || strings.HasPrefix(line, "https://") {
+		if url, ok := w.pick(strings.TrimSpace(line)); ok {
 			w.sent = true
-			w.ch <- line
+			w.ch <- url
 			break
 		}
 	}
@@ -91,7 +104,7 @@ func serviceURL(ctx context.Context, ex Exec, argv []string, what, svc string) (
 	}
 	var lastErr error
 	for try := 1; try <= 3; try++ {
-		url, tun, err := serviceURLOnce(ctx, ex, argv, svc)
+		url, tun, err := runURL(ctx, ex, argv, svc, httpLine)
 		if err == nil || ctx.Err() != nil || !transient(err) || try == 3 {
 			return url, tun, err
 		}
@@ -115,9 +128,11 @@ func transient(err error) bool {
 	return strings.Contains(out, "SVC_NOT_FOUND") || strings.Contains(out, "connection refused") || strings.Contains(out, "timeout")
 }
 
-func serviceURLOnce(ctx context.Context, ex Exec, argv []string, svc string) (string, *Tunnel, error) {
+// runURL runs argv, which prints a URL that pick finds in a line of its
+// output; when it keeps running afterwards, it is returned as a tunnel.
+func runURL(ctx context.Context, ex Exec, argv []string, svc string, pick func(string) (string, bool)) (string, *Tunnel, error) {
 	tctx, cancel := context.WithCancel(ctx)
-	w := &urlWriter{ch: make(chan string, 1)}
+	w := &urlWriter{ch: make(chan string, 1), pick: pick}
 	done := make(chan error, 1)
 	go func() {
 		_, err := ex.Runner.Run(tctx, run.Cmd{Argv: argv, Stdout: w})

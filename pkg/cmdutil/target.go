@@ -103,6 +103,9 @@ func (o *AppFlags) Resolve(f *Factory, cmd *cobra.Command) (*Target, error) {
 	}
 	t.Context = ctxName
 	t.Cluster = cluster.For(t.Context)
+	if t.State != nil && t.State.Context == t.Context {
+		t.Cluster = cluster.Of(t.Context, t.State.Cluster, t.State.Registry)
+	}
 	t.Kube = kubectl.Client{Runner: f.Runner, Context: t.Context}
 	t.App = app.New(t.Kube, t.Name, t.Cluster.Hints())
 	return t, nil

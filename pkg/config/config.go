@@ -73,6 +73,11 @@ type Config struct {
 	Env []EnvVar `json:"env,omitempty"`
 	// Dockerfile, when set, is the app's own Dockerfile (relative to Dir).
 	Dockerfile string `json:"dockerfile,omitempty"`
+	// Domain, when set, is the host name of an Ingress for the app's
+	// Service; IngressClass names its class ("" means the cluster's
+	// default).
+	Domain       string `json:"domain,omitempty"`
+	IngressClass string `json:"ingressClass,omitempty"`
 	// Raw is the file's content as read.
 	Raw []byte `json:"-"`
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"path"
 	"regexp"
 	"strconv"
@@ -15,12 +16,13 @@ import (
 	"github.com/kballard/go-shellquote"
 	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/cupaas/cupaas/pkg/buildctx"
 )
 
 // topKeys are the keys of schema version 1, in documentation order.
-var topKeys = []string{"name", "runtime", "entrypoint", "port", "healthcheck", "replicas", "autoscale", "resources", "services", "env", "dockerfile"}
+var topKeys = []string{"name", "runtime", "entrypoint", "port", "healthcheck", "replicas", "autoscale", "resources", "services", "env", "dockerfile", "domain", "ingressClass"}
 
 var (
 	versionRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
@@ -282,6 +284,10 @@ func (p *parser) top(root *yaml.Node) {
 			p.env(v)
 		case "dockerfile":
 			p.dockerfile(v)
+		case "domain":
+			p.domain(v)
+		case "ingressClass":
+			p.ingressClass(v)
 		default:
 			p.ps.add(k.Line, k.Column, "unknown key %q%s (known keys: %s)", key, didYouMean(key, topKeys), strings.Join(topKeys, ", "))
 		}
@@ -409,6 +415,34 @@ func (p *parser) healthcheck(v *yaml.Node) {
 		return
 	}
 	p.c.Healthcheck = s
+}
+
+// domain is the host name of the app's Ingress: a DNS name of lower-case
+// letters, digits, '-' and '.', such as app.example.test (no wildcard, no
+// port, no scheme).
+func (p *parser) domain(v *yaml.Node) {
+	s, ok := p.str(v, "domain", "`domain: app.example.test`")
+	if !ok {
+		return
+	}
+	if errs := validation.IsDNS1123Subdomain(s); len(errs) > 0 || net.ParseIP(s) != nil {
+		p.ps.add(v.Line, v.Column, "domain must be a host name such as app.example.test (lower-case letters, digits, '-' and '.'; no scheme, port or path), got %q", s)
+		return
+	}
+	p.c.Domain = s
+}
+
+// ingressClass names an IngressClass of the cluster.
+func (p *parser) ingressClass(v *yaml.Node) {
+	s, ok := p.str(v, "ingressClass", "`ingressClass: nginx`")
+	if !ok {
+		return
+	}
+	if errs := validation.IsDNS1123Subdomain(s); len(errs) > 0 {
+		p.ps.add(v.Line, v.Column, "ingressClass must be the name of an IngressClass such as nginx (lower-case letters, digits, '-' and '.'), got %q", s)
+		return
+	}
+	p.c.IngressClass = s
 }
 
 func (p *parser) mapping(v *yaml.Node, what, example string) bool {
@@ -634,6 +668,10 @@ func (p *parser) crossChecks(root *yaml.Node) {
 			l, col := at("dockerfile")
 			p.ps.add(l, col, "port is required with dockerfile and no runtime: add `port: 8080` (the port your image listens on)")
 		}
+	}
+	if p.nodes["ingressClass"] != nil && p.nodes["domain"] == nil {
+		l, col := at("ingressClass")
+		p.ps.add(l, col, "ingressClass goes with domain: add `domain: app.example.test` (the host name of the app's Ingress), or remove ingressClass")
 	}
 	if c.Autoscale != nil && p.nodes["replicas"] != nil {
 		l, col := at("replicas")

@@ -164,10 +164,10 @@ func TestProblems(t *testing.T) {
 		want []string
 	}{
 		{"unknown key with suggestion", "runtime: go:1.22\nentrypiont: [x]\n", []string{
-			`.cupaas.yml:2:1: unknown key "entrypiont"; did you mean entrypoint? (known keys: name, runtime, entrypoint, port, healthcheck, replicas, autoscale, resources, services, env, dockerfile)`,
+			`.cupaas.yml:2:1: unknown key "entrypiont"; did you mean entrypoint? (known keys: name, runtime, entrypoint, port, healthcheck, replicas, autoscale, resources, services, env, dockerfile, domain, ingressClass)`,
 		}},
 		{"unknown key without suggestion", "runtime: go:1.22\nfoo: 1\n", []string{
-			`.cupaas.yml:2:1: unknown key "foo" (known keys: name, runtime, entrypoint, port, healthcheck, replicas, autoscale, resources, services, env, dockerfile)`,
+			`.cupaas.yml:2:1: unknown key "foo" (known keys: name, runtime, entrypoint, port, healthcheck, replicas, autoscale, resources, services, env, dockerfile, domain, ingressClass)`,
 		}},
 		{"unsupported language", "runtime: pyhton:3.11\n", []string{
 			`.cupaas.yml:1:10: unsupported runtime language "pyhton"; did you mean python? (supported: go, node, python)`,
@@ -279,6 +279,15 @@ func TestProblems(t *testing.T) {
 		}},
 		{"healthcheck not a path", "runtime: go:1.22\nhealthcheck: health\n", []string{
 			`.cupaas.yml:2:14: healthcheck must be an HTTP path starting with '/' and without spaces, such as /health; got "health"`,
+		}},
+		{"domain with a scheme", "runtime: go:1.22\ndomain: http://App.example.test\n", []string{
+			`.cupaas.yml:2:9: domain must be a host name such as app.example.test (lower-case letters, digits, '-' and '.'; no scheme, port or path), got "http://App.example.test"`,
+		}},
+		{"ingressClass without domain", "runtime: go:1.22\ningressClass: nginx\n", []string{
+			".cupaas.yml:2:1: ingressClass goes with domain: add `domain: app.example.test` (the host name of the app's Ingress), or remove ingressClass",
+		}},
+		{"ingressClass not a name", "runtime: go:1.22\ndomain: a.test\ningressClass: Nginx Plus\n", []string{
+			`.cupaas.yml:3:15: ingressClass must be the name of an IngressClass such as nginx (lower-case letters, digits, '-' and '.'), got "Nginx Plus"`,
 		}},
 		{"replicas out of range", "runtime: go:1.22\nreplicas: 0\n", []string{
 			".cupaas.yml:2:11: replicas must be from 1 to 100, got 0",

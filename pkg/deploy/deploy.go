@@ -54,6 +54,10 @@ type Options struct {
 	LockHeld bool
 	// Context is the kube context every kubectl call names.
 	Context string
+	// Cluster is the kind of cluster (--cluster); "" detects it from
+	// Context's name. Registry, when set, is where the image is pushed
+	// (--registry HOST[:PORT][/PATH]).
+	Cluster, Registry string
 	// Timeout bounds the rollout.
 	Timeout time.Duration
 	// VerifyTimeout bounds the check that the URL answers.
@@ -184,7 +188,10 @@ func (o *Options) defaults() {
 func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 	opts.defaults()
 	d := newDriver(opts)
-	cl := cluster.For(opts.Context)
+	cl, err := cluster.Select(opts.Context, opts.Cluster, opts.Registry)
+	if err != nil {
+		return &Report{Context: opts.Context, Steps: []StepReport{}}, nil, err
+	}
 	h := home.Of(opts.Dir)
 	var (
 		cfg    *config.Config
@@ -195,7 +202,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		tunnel *cluster.Tunnel
 	)
 	start := opts.Now()
-	err := d.run(ctx, []step{
+	err = d.run(ctx, []step{
 		{"Load .cupaas.yml", true, func(ctx context.Context, s stepIO) (result, error) {
 			var lk *lock.Lock
 			var err error
@@ -234,7 +241,9 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return build(ctx, s, opts.Dir, b, buildReason(opts.Rebuild, b, last), opts.Rebuild)
 		}},
 		{cl.PublishStep(), true, func(ctx context.Context, s stepIO) (result, error) {
-			return publish(ctx, s, cl, b.Image, opts.Rebuild)
+			res, err := publish(ctx, s, cl, h, b, opts.Rebuild)
+			d.report.Image = b.Image
+			return res, err
 		}},
 		{"Apply manifests", true, func(ctx context.Context, s stepIO) (result, error) {
 			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout)
@@ -245,14 +254,14 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return rollout(ctx, s, a, workloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
 		}},
 		{"Get URL", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			url, tunnel, res, err = getURL(ctx, s, cl, a)
+			url, tunnel, res, err = getURL(ctx, s, cl, a, cfg.Domain)
 			d.report.URL = url
 			return res, err
 		}},
 		{"Verify", false, func(ctx context.Context, s stepIO) (result, error) {
 			res, err := verify(ctx, opts, a, url, cfg.Healthcheck)
 			if err == nil {
-				if err := h.SaveState(newState(cl.Context(), b, url, opts.Now())); err != nil {
+				if err := h.SaveState(newState(cl, b, url, opts.Now())); err != nil {
 					s.Warn(err.Error())
 				}
 			}

@@ -122,7 +122,7 @@ func UpdateEnv(ctx context.Context, o EnvOptions) error {
 	notApplied := func(err error) error {
 		return &Failure{What: "the change is stored in " + envfile.Name + " but was not applied", Err: err}
 	}
-	cl := cluster.For(last.Context)
+	cl := cluster.Of(last.Context, last.Cluster, last.Registry)
 	kc := kubectl.Client{Runner: o.Runner, Context: last.Context}
 	a := app.New(kc, deployed.Name, cl.Hints())
 	a.Namespace = last.Namespace
@@ -156,6 +156,9 @@ func UpdateEnv(ctx context.Context, o EnvOptions) error {
 	b, err := bundle.Prepare(o.Home.AppDir, bundle.Options{Tag: last.Tag, Config: deployed, CredentialOverride: override, Cluster: cl, Home: o.Home})
 	if err != nil {
 		return fmt.Errorf("the change is stored in %s but was not applied: %w", envfile.Name, err)
+	}
+	if last.Image != "" {
+		b.UseImage(last.Image) // such as the digest pushed to a registry
 	}
 	secret, dep := EnvObjects(b.Objects, b.Config.Name)
 	if secret == nil || dep == nil {

@@ -80,7 +80,7 @@ func preflight(ctx context.Context, s stepIO, cl cluster.Cluster) (result, error
 		}
 		s.Warn(err.Error() + "; a real deploy would stop here")
 	}
-	done := result{detail: "context " + cl.Context()}
+	done := result{detail: "context " + cl.Context() + ", cluster " + cl.Kind()}
 	dockerArgv := []string{"docker", "version", "--format", "{{.Server.Version}}"}
 	if !s.plan(dockerArgv, "the Docker daemon answers") {
 		if _, err := s.Runner.Run(ctx, run.Cmd{Argv: dockerArgv}); err != nil {
@@ -253,12 +253,24 @@ func buildReason(rebuild bool, b *bundle.Bundle, last *state.State) string {
 }
 
 // 6. Publish: the cluster's nodes get the image, unless they have it.
-func publish(ctx context.Context, s stepIO, cl cluster.Cluster, image string, rebuild bool) (result, error) {
-	cached, err := cl.Publish(ctx, s.Exec, image, rebuild)
-	if err != nil || !cached {
+// When the pods must use another reference (a registry's digest), the
+// objects and kubernetes.yaml are rewritten with it.
+func publish(ctx context.Context, s stepIO, cl cluster.Cluster, h home.Home, b *bundle.Bundle, rebuild bool) (result, error) {
+	p, err := cl.Publish(ctx, s.Exec, b.Image, rebuild)
+	if err != nil {
 		return result{}, err
 	}
-	return result{detail: "cached: the node has " + image, cached: true}, nil
+	if p.Ref != "" && p.Ref != b.Image {
+		b.UseImage(p.Ref)
+		if err := b.Write(h.BuildDir()); err != nil {
+			return result{}, err
+		}
+	}
+	detail := p.Detail
+	if detail == "" && p.Cached {
+		detail = "cached: the node has " + b.Image
+	}
+	return result{detail: detail, cached: p.Cached}, nil
 }
 
 // 7. Apply, then delete what cupaas made for this app before but no longer
@@ -394,8 +406,12 @@ func settle(ctx context.Context, d time.Duration) error {
 }
 
 // 9. The URL, from the cluster.
-func getURL(ctx context.Context, s stepIO, cl cluster.Cluster, a *app.App) (string, *cluster.Tunnel, result, error) {
+// With `domain:`, it is http://<domain> when that name resolves.
+func getURL(ctx context.Context, s stepIO, cl cluster.Cluster, a *app.App, domain string) (string, *cluster.Tunnel, result, error) {
 	url, tun, err := cl.URL(ctx, s.Exec, a.Namespace, a.Name)
+	if err == nil && domain != "" {
+		url, tun = domainURL(ctx, s, cl, a, domain, url, tun)
+	}
 	if err != nil || s.DryRun() {
 		return "", nil, result{}, err
 	}
@@ -407,9 +423,13 @@ func getURL(ctx context.Context, s stepIO, cl cluster.Cluster, a *app.App) (stri
 
 // newState is the record of a successful deploy, for `cupaas env set` and
 // the next deploy.
-func newState(kubeContext string, b *bundle.Bundle, url string, now time.Time) state.State {
+func newState(cl cluster.Cluster, b *bundle.Bundle, url string, now time.Time) state.State {
+	registry := ""
+	if r, ok := cl.(*cluster.Registry); ok {
+		registry = r.Registry()
+	}
 	return state.State{
-		App: b.Config.Name, Namespace: b.Config.Name, Context: kubeContext, Image: b.Image, Tag: b.Tag,
+		App: b.Config.Name, Namespace: b.Config.Name, Context: cl.Context(), Cluster: cl.Kind(), Registry: registry, Image: b.Image, Tag: b.Tag,
 		Commit: b.Git.Revision(), URL: url, DeployedAt: now.UTC(),
 		ConfigFile: configFileName(b.Config), Config: string(b.Config.Raw), ConfigHash: appHash(b.Objects),
 	}

@@ -167,6 +167,9 @@ func Manifests(in Input) ([]runtime.Object, error) {
 		return nil, err
 	}
 	objs = append(objs, dep, appService(app))
+	if c.Domain != "" {
+		objs = append(objs, ingress(c))
+	}
 	if c.Autoscale != nil {
 		objs = append(objs, hpa(app, c.Autoscale))
 	}

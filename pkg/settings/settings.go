@@ -23,7 +23,7 @@ import (
 
 // Keys are the settings a user may set in the config file or as CUPAAS_*
 // variables (a '-' becomes '_': CUPAAS_CONTEXT, CUPAAS_TIMEOUT).
-var Keys = []string{"context", "timeout", "wait"}
+var Keys = []string{"context", "timeout", "wait", "cluster", "registry"}
 
 // Settings are the user-level defaults.
 type Settings struct {

@@ -19,9 +19,13 @@ import (
 
 // State is the last successful deploy.
 type State struct {
-	App        string    `json:"app"`
-	Namespace  string    `json:"namespace"`
-	Context    string    `json:"context"`
+	App       string `json:"app"`
+	Namespace string `json:"namespace"`
+	Context   string `json:"context"`
+	// Cluster is the kind of cluster deployed to (minikube, kind,
+	// registry, ...), and Registry where the image was pushed, if anywhere.
+	Cluster    string    `json:"cluster,omitempty"`
+	Registry   string    `json:"registry,omitempty"`
 	Image      string    `json:"image"`
 	Tag        string    `json:"tag"`
 	Commit     string    `json:"commit,omitempty"`

@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/gitsource"
@@ -22,10 +24,12 @@ func NewCmdDeploy(f *cmdutil.Factory, runF func(context.Context, deploy.Options)
 	var gitURL, gitBranch string
 	cmd := &cobra.Command{
 		Use:   "deploy",
-		Short: "Build the app and run it on minikube; print its URL",
+		Short: "Build the app and run it on Kubernetes; print its URL",
 		Long: `Validate .cupaas.yml, render the Dockerfile and the manifests into
 .cupaas/build/, build the image (skipped when an image of the same content
-exists), load it into minikube (skipped when the node has it), apply the
+exists), make it visible to the cluster's nodes (minikube image load, kind
+load, k3d image import, nothing on Docker Desktop, or docker push to
+--registry: skipped when the nodes have it), apply the
 manifests, wait for the rollout, check that the app answers and print its URL.
 
 Every kubectl call names the kube context (--context, default minikube), so a
@@ -37,7 +41,9 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
   $ cupaas deploy --ref HEAD~1       # deploy a commit, from git's objects
   $ cupaas deploy --git https://github.com/me/app.git --branch main
   $ cupaas deploy --json | jq -r .url
-  $ cupaas deploy --context minikube-dev --timeout 10m`,
+  $ cupaas deploy --context minikube-dev --timeout 10m
+  $ cupaas deploy --context kind-dev                          # kind load docker-image
+  $ cupaas deploy --context prod --registry registry.example.com/team`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl := cmd.Flags()
@@ -47,6 +53,10 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 				return err
 			}
 			opts.Context = s.String(fl, "context")
+			opts.Cluster, opts.Registry = s.String(fl, "cluster"), s.String(fl, "registry")
+			if _, err := cluster.Select(opts.Context, opts.Cluster, opts.Registry); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
 			if opts.Timeout, err = s.Duration(fl, "timeout"); err != nil {
 				return cmdutil.FlagErrorf("%v", err)
 			}
@@ -74,6 +84,8 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 	}
 	fl := cmd.Flags()
 	fl.String("context", "minikube", "kube context for every kubectl call (setting: context)")
+	fl.String("cluster", "", "kind of cluster: "+strings.Join(cluster.Kinds, ", ")+" (default: detected from the context's name; setting: cluster)")
+	fl.String("registry", "", "push the image to this registry, HOST[:PORT][/PATH], and run it by digest (setting: registry)")
 	fl.Duration("timeout", 5*time.Minute, "how long to wait for the rollout (setting: timeout)")
 	fl.Duration("wait", 0, "wait this long for another deploy of this app to finish, instead of failing (setting: wait)")
 	fl.StringVar(&opts.Ref, "ref", "", "deploy this commit of the app's git repository (a hash, branch, tag, HEAD~1) instead of the working tree")
@@ -81,7 +93,7 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 	fl.StringVar(&gitBranch, "branch", "", "with --git: the branch to deploy (default: the repository's default branch)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "write .cupaas/build/ and print the commands, run nothing")
 	fl.BoolVar(&opts.Rebuild, "rebuild", false, "build the image even when one with the same content exists")
-	fl.BoolVar(&opts.Detach, "detach", false, "do not keep a minikube tunnel open in the foreground")
+	fl.BoolVar(&opts.Detach, "detach", false, "do not keep a minikube tunnel or kubectl port-forward open in the foreground")
 	fl.BoolVar(&opts.JSON, "json", false, "print a JSON report at the end")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "print each command and stream its output")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only failures and the result")
@@ -131,12 +143,12 @@ func Run(ctx context.Context, opts deploy.Options) error {
 	if tun != nil {
 		if opts.Detach {
 			tun.Stop()
-			fmt.Fprintf(io.ErrOut, "%s %s is served through a minikube tunnel, which --detach closed: the URL works only while `minikube service %s -n %s` runs\n", io.ErrStyles().WarningIcon(), rep.URL, rep.Namespace, rep.Namespace)
+			fmt.Fprintf(io.ErrOut, "%s %s is served through a %s, which --detach closed: the URL works only while `%s` runs\n", io.ErrStyles().WarningIcon(), rep.URL, tun.What, tun.Command)
 			return nil
 		}
-		fmt.Fprintf(io.ErrOut, "%s The URL is served through a minikube tunnel that works while cupaas runs: press Ctrl-C to stop it\n", io.ErrStyles().WarningIcon())
+		fmt.Fprintf(io.ErrOut, "%s The URL is served through a %s that works while cupaas runs: press Ctrl-C to stop it\n", io.ErrStyles().WarningIcon(), tun.What)
 		if tun.Wait(ctx) {
-			fmt.Fprintf(io.ErrOut, "%s The minikube tunnel ended by itself: %s works no more; run `cupaas deploy` again for a new one\n", io.ErrStyles().WarningIcon(), rep.URL)
+			fmt.Fprintf(io.ErrOut, "%s The %s ended by itself: %s works no more; run `cupaas deploy` again for a new one\n", io.ErrStyles().WarningIcon(), tun.What, rep.URL)
 		}
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
@@ -134,9 +135,16 @@ func PreReceive(ctx context.Context, f *cmdutil.Factory, gitDir string, timeout 
 	if err := remote.CheckUnmoved(ctx, gitDir, u); err != nil {
 		return err
 	}
+	// The settings cluster and registry, as for `cupaas deploy`.
+	s, err := f.UserSettings()
+	if err != nil {
+		return err
+	}
+	none := pflag.NewFlagSet("hook", pflag.ContinueOnError)
 	err = deploycmd.Run(ctx, deploy.Options{
 		IO: io, Runner: f.Runner, Dir: rec.Worktree, Commit: commit, Branch: rec.Branch,
-		Context: rec.Context, Timeout: timeout, LockHeld: true, Detach: true,
+		Context: rec.Context, Cluster: s.String(none, "cluster"), Registry: s.String(none, "registry"),
+		Timeout: timeout, LockHeld: true, Detach: true,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,8 @@ type Options struct {
 
 	// Out is the directory to write the files to; "" prints them.
 	Out string
+	// Helm is the directory to write a Helm chart of the app to.
+	Helm string
 	// Tag overrides the image tag.
 	Tag string
 	// ShowSecrets prints the values of Secrets instead of <redacted>.
@@ -54,14 +56,21 @@ reach the next image, secrets included.
 
 The first render of an app with services generates their credentials and
 keeps them in .cupaas/credentials.json, so that every later render and
-deploy uses the same ones.`,
+deploy uses the same ones.
+
+--helm DIR writes a Helm chart instead: Chart.yaml (appVersion: the image
+tag; the commit as an annotation), values.yaml (image, replicas, resources,
+env settings, the services' images) and one template per object. The
+values of Secrets are never written: a Secret is created only when its
+values are given (helm install -f secrets.yaml), and must exist otherwise.`,
 		Example: `  $ cupaas render
   $ cupaas render --show-secrets | less
   $ cupaas render --out .cupaas/out
   ✓ Wrote .cupaas/out/Dockerfile
   ✓ Wrote .cupaas/out/kubernetes.yaml
   Image: cupaas/tasks:3f2a9c81d4e0
-  $ cupaas render --tag v1 --out .cupaas/out && kubectl --context minikube apply -f .cupaas/out/kubernetes.yaml`,
+  $ cupaas render --tag v1 --out .cupaas/out && kubectl --context minikube apply -f .cupaas/out/kubernetes.yaml
+  $ cupaas render --helm ../charts/tasks && helm lint ../charts/tasks`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("tag") {
@@ -72,6 +81,12 @@ deploy uses the same ones.`,
 			if cmd.Flags().Changed("out") && opts.Out == "" {
 				return cmdutil.FlagErrorf("--out needs a directory")
 			}
+			if cmd.Flags().Changed("helm") && opts.Helm == "" {
+				return cmdutil.FlagErrorf("--helm needs a directory")
+			}
+			if opts.Helm != "" && (opts.Out != "" || opts.ShowSecrets) {
+				return cmdutil.FlagErrorf("--helm cannot be used with --out or --show-secrets")
+			}
 			opts.Context = cmd.Context()
 			if runF != nil {
 				return runF(opts)
@@ -81,6 +96,7 @@ deploy uses the same ones.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Out, "out", "", "write Dockerfile and kubernetes.yaml to `dir` instead of printing them")
+	fl.StringVar(&opts.Helm, "helm", "", "write a Helm chart of the app to `dir` (Chart.yaml, values.yaml, templates/; no secret values)")
 	fl.StringVar(&opts.Tag, "tag", "", "image `tag` (default: a hash of the build inputs)")
 	fl.BoolVar(&opts.ShowSecrets, "show-secrets", false, "print the values of Secrets instead of <redacted>")
 	return cmd
@@ -97,6 +113,9 @@ func Run(opts *Options) error {
 	b, err := bundle.Prepare(opts.Dir, bundle.Options{Tag: opts.Tag, Context: opts.Context})
 	if err != nil {
 		return err
+	}
+	if opts.Helm != "" {
+		return writeHelm(opts, b)
 	}
 	out := opts.IO.Out
 	if opts.Out != "" {

@@ -26,7 +26,9 @@ type Options struct {
 	Runner  run.Runner
 	Dir     string
 	Context string
-	Branch  string
+	// Cluster and Registry are the settings cluster and registry.
+	Cluster, Registry string
+	Branch            string
 	// GitURL, when set, follows that repository (fetched into the cache
 	// directory) instead of the app's.
 	GitURL   string
@@ -60,6 +62,7 @@ last.`,
 				return err
 			}
 			opts.Context = s.String(cmd.Flags(), "context")
+			opts.Cluster, opts.Registry = s.String(cmd.Flags(), "cluster"), s.String(cmd.Flags(), "registry")
 			if opts.Timeout, err = s.Duration(cmd.Flags(), "timeout"); err != nil {
 				return cmdutil.FlagErrorf("%v", err)
 			}
@@ -159,7 +162,7 @@ func loop(ctx context.Context, opts Options, branch, last string, next func() (*
 			fmt.Fprintf(io.ErrOut, "%s commit %s of branch %s\n", st.Bold.Render("Deploying"), c.Short(), branch)
 			err := deploycmd.Run(ctx, deploy.Options{
 				IO: io, Runner: opts.Runner, Dir: dir, Commit: c, Branch: branch,
-				Context: opts.Context, Timeout: opts.Timeout, LockWait: time.Hour, Detach: true,
+				Context: opts.Context, Cluster: opts.Cluster, Registry: opts.Registry, Timeout: opts.Timeout, LockWait: time.Hour, Detach: true,
 			})
 			if err != nil {
 				if ctx.Err() != nil {
