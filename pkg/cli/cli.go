@@ -20,6 +20,7 @@ import (
 	envcmd "github.com/cupaas/cupaas/pkg/cmd/env"
 	hookcmd "github.com/cupaas/cupaas/pkg/cmd/hook"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
+	logscmd "github.com/cupaas/cupaas/pkg/cmd/logs"
 	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
 	schemacmd "github.com/cupaas/cupaas/pkg/cmd/schema"
@@ -125,6 +126,7 @@ and prints the URL.`,
 		remotecmd.NewCmdRemote(f),
 		hookcmd.NewCmdHook(f),
 		watchcmd.NewCmdWatch(f, PrintError),
+		logscmd.NewCmdLogs(f, nil),
 	)
 	return root
 }
@@ -155,11 +157,12 @@ func PrintError(ios *iostreams.IOStreams, err error, interrupted bool) int {
 		reported *cmdutil.ReportedError
 		cfgErr   *config.Error
 		notFound *config.NotFoundError
+		silent   *cmdutil.SilentExit
 	)
 	w := ios.ErrOut
 	failure := ios.ErrStyles().Failure.Render("Error:")
 	switch {
-	case errors.As(err, &reported):
+	case errors.As(err, &reported), errors.As(err, &silent):
 		return code
 	case errors.As(err, &cfgErr):
 		PrintConfigError(ios, cfgErr)
