@@ -23,6 +23,7 @@ import (
 	logscmd "github.com/cupaas/cupaas/pkg/cmd/logs"
 	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
+	runcmd "github.com/cupaas/cupaas/pkg/cmd/run"
 	schemacmd "github.com/cupaas/cupaas/pkg/cmd/schema"
 	"github.com/cupaas/cupaas/pkg/cmd/validate"
 	"github.com/cupaas/cupaas/pkg/cmd/version"
@@ -127,6 +128,7 @@ and prints the URL.`,
 		hookcmd.NewCmdHook(f),
 		watchcmd.NewCmdWatch(f, PrintError),
 		logscmd.NewCmdLogs(f, nil),
+		runcmd.NewCmdRun(f, nil),
 	)
 	return root
 }

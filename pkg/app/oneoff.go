@@ -1,0 +1,127 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/cupaas/cupaas/pkg/kubectl"
+	"github.com/cupaas/cupaas/pkg/render"
+)
+
+// ComponentRun is the component label of the one-off pods of `cupaas run`.
+const ComponentRun = "run"
+
+// Deployment reads the app's Deployment as the cluster holds it. It holds
+// references to the app's Secrets, never their values.
+func (a *App) Deployment(ctx context.Context) (*appsv1.Deployment, error) {
+	out, err := a.Kube.Run(ctx, "-n", a.Namespace, "get", "deployment", a.Name, "-o", "json")
+	if err != nil {
+		if kubectl.IsNotFound(err) {
+			return nil, fmt.Errorf("app %s has no Deployment %s on context %s: run `cupaas deploy` first", a.Name, a.Name, a.Kube.Context)
+		}
+		return nil, err
+	}
+	var d appsv1.Deployment
+	if err := json.Unmarshal(out, &d); err != nil {
+		return nil, fmt.Errorf("cannot read deployment %s: %v", a.Name, err)
+	}
+	return &d, nil
+}
+
+// OneOffName is a new name for a one-off pod: <app>-run-<5 random
+// characters>.
+func (a *App) OneOffName() string {
+	const letters = "bcdfghjklmnpqrstvwxz2456789"
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = letters[int(b[i])%len(letters)]
+	}
+	prefix := a.Name
+	if len(prefix) > 63-len("-run-xxxxx") {
+		prefix = prefix[:63-len("-run-xxxxx")]
+	}
+	return prefix + "-run-" + string(b)
+}
+
+// OneOffPod is the pod that runs argv once with the app's image, settings,
+// secrets and service addresses: the app container of dep with its env
+// and envFrom as they are (the Secrets stay references), its security
+// settings and resources, and argv as its command. It is labelled as the
+// app's component run, so that status and destroy know it.
+func OneOffPod(dep *appsv1.Deployment, app, name string, argv []string, tty bool) (*corev1.Pod, error) {
+	spec := dep.Spec.Template.Spec
+	var src *corev1.Container
+	for i := range spec.Containers {
+		if spec.Containers[i].Name == render.ComponentApp {
+			src = &spec.Containers[i]
+		}
+	}
+	if src == nil {
+		if len(spec.Containers) == 0 {
+			return nil, fmt.Errorf("deployment %s has no container", dep.Name)
+		}
+		src = &spec.Containers[0]
+	}
+	c := corev1.Container{
+		Name:            name,
+		Image:           src.Image,
+		ImagePullPolicy: src.ImagePullPolicy,
+		Command:         argv,
+		WorkingDir:      src.WorkingDir,
+		Env:             src.Env,
+		EnvFrom:         src.EnvFrom,
+		Resources:       src.Resources,
+		VolumeMounts:    src.VolumeMounts,
+		SecurityContext: src.SecurityContext,
+		Stdin:           true,
+		StdinOnce:       true,
+		TTY:             tty,
+	}
+	return &corev1.Pod{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   name,
+			Labels: render.Labels(app, app, ComponentRun),
+		},
+		Spec: corev1.PodSpec{
+			Containers:                   []corev1.Container{c},
+			RestartPolicy:                corev1.RestartPolicyNever,
+			Volumes:                      spec.Volumes,
+			SecurityContext:              spec.SecurityContext,
+			AutomountServiceAccountToken: spec.AutomountServiceAccountToken,
+			EnableServiceLinks:           spec.EnableServiceLinks,
+			ImagePullSecrets:             spec.ImagePullSecrets,
+			NodeSelector:                 spec.NodeSelector,
+			Tolerations:                  spec.Tolerations,
+		},
+	}, nil
+}
+
+// RunArgs run pod with `kubectl run`, attached: its exit code is kubectl's.
+// The pod is given whole as --overrides (a merge patch over what kubectl
+// run makes), so nothing but references to Secrets is in the argv.
+func (a *App) RunArgs(pod *corev1.Pod, tty bool, startTimeout time.Duration) ([]string, error) {
+	overrides, err := json.Marshal(pod)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-n", a.Namespace, "run", pod.Name, "--image=" + pod.Spec.Containers[0].Image,
+		"--restart=Never", "--quiet", "-i", "--pod-running-timeout=" + startTimeout.String(), "--overrides=" + string(overrides)}
+	if tty {
+		args = append(args, "-t")
+	}
+	return args, nil
+}
+
+// DeletePodArgs delete a pod without waiting for it to end.
+func (a *App) DeletePodArgs(name string) []string {
+	return []string{"-n", a.Namespace, "delete", "pod", name, "--ignore-not-found", "--wait=false"}
+}
