@@ -17,6 +17,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/build"
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
 	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
+	destroycmd "github.com/cupaas/cupaas/pkg/cmd/destroy"
 	envcmd "github.com/cupaas/cupaas/pkg/cmd/env"
 	hookcmd "github.com/cupaas/cupaas/pkg/cmd/hook"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
@@ -129,6 +130,7 @@ and prints the URL.`,
 		watchcmd.NewCmdWatch(f, PrintError),
 		logscmd.NewCmdLogs(f, nil),
 		runcmd.NewCmdRun(f, nil),
+		destroycmd.NewCmdDestroy(f, nil),
 	)
 	return root
 }
