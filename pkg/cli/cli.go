@@ -18,6 +18,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
 	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
 	destroycmd "github.com/cupaas/cupaas/pkg/cmd/destroy"
+	doctorcmd "github.com/cupaas/cupaas/pkg/cmd/doctor"
 	envcmd "github.com/cupaas/cupaas/pkg/cmd/env"
 	hookcmd "github.com/cupaas/cupaas/pkg/cmd/hook"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
@@ -131,6 +132,7 @@ and prints the URL.`,
 		logscmd.NewCmdLogs(f, nil),
 		runcmd.NewCmdRun(f, nil),
 		destroycmd.NewCmdDestroy(f, nil),
+		doctorcmd.NewCmdDoctor(f, nil),
 	)
 	return root
 }
