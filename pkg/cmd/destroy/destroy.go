@@ -106,6 +106,9 @@ func destroyRun(ctx context.Context, t *cmdutil.Target, opts *DestroyOptions) er
 			return err
 		}
 	}
+	if plan.DeleteNamespace && !opts.JSON {
+		fmt.Fprintf(opts.IO.ErrOut, "Deleting namespace %s and waiting until it is gone (its pods get their grace period to stop)...\n", plan.Namespace)
+	}
 	if err := t.App.Destroy(ctx, plan, app.DestroyOptions{Timeout: opts.Timeout}); err != nil {
 		return err
 	}
