@@ -52,10 +52,10 @@ func TestConfirmRefused(t *testing.T) {
 		in.WriteString(answer)
 		ios.SetStdinTTY(true)
 		ios.SetStdoutTTY(true)
-	ios.SetColor(true, false)
+		ios.SetColor(true, false)
 		cmd := NewCmdDestroy(&cmdutil.Factory{IOStreams: ios, Runner: f}, nil)
 		cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs([]string{"--app", "shop", "--context", "c"})
+		cmd.SetArgs([]string{"--app", "shop", "--context", "c"})
 		err := cmd.ExecuteContext(context.Background())
 		if cmdutil.ExitCode(err, false) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "nothing was deleted") {
 			t.Errorf("answer %q: err = %v", answer, err)
