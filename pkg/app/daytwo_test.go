@@ -271,3 +271,37 @@ func TestNamespaceForeign(t *testing.T) {
 		}
 	}
 }
+
+// A stream that fails before printing anything (the container was not
+// ready for kubectl yet) is tried again at the next poll, with the same
+// tail.
+func TestFollowLogsRetriesAnEmptyFailure(t *testing.T) {
+	f := runtest.New(t)
+	f.StubPattern(`get pods`).Times(0).Stdout(podList(t, appPod("shop-1-aaaaa", "a", 0, true)))
+	logs := []string{"kubectl", "--context", "c", "-n", "shop", "logs", "shop-1-aaaaa", "-c", "app", "--timestamps", "-f", "--tail=3"}
+	f.Stub(logs...).Stderr("Error from server (BadRequest): container \"app\" in pod \"shop-1-aaaaa\" is waiting to start: ContainerCreating\n").Exit(1)
+	got := make(chan string, 1)
+	f.Stub(logs...).Do(func(ctx context.Context, cmd run.Cmd) ([]byte, error) {
+		fmt.Fprint(cmd.Stdout, "2026-12-02T10:00:00.000000000Z up\n")
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	a := New(kubectl.Client{Runner: f, Context: "c"}, "shop", cluster0())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		done <- a.FollowLogs(ctx, LogOptions{Tail: 3, Poll: 10 * time.Millisecond}, func(l LogLine) { got <- l.Text }, func(string) {})
+	}()
+	select {
+	case l := <-got:
+		if l != "up" {
+			t.Errorf("line %q", l)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream was not tried again")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

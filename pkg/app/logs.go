@@ -192,6 +192,11 @@ func (a *App) FollowLogs(ctx context.Context, o LogOptions, emit LogEmitter, not
 	// seen holds every container run ever streamed (pod uid, container,
 	// restart count); running the ones whose stream goes on, by pod uid.
 	seen := map[string]bool{}
+	// failed counts the streams that failed before printing anything
+	// (the container was not ready for kubectl yet): they are tried again
+	// at the next polls, a few times.
+	failed := map[string]int{}
+	initial := map[string]bool{}
 	running := map[string]map[string]context.CancelFunc{}
 	first, failing := true, false
 	for {
@@ -218,13 +223,23 @@ func (a *App) FollowLogs(ctx context.Context, o LogOptions, emit LogEmitter, not
 				present[uid] = true
 				for _, cs := range pod.Status.ContainerStatuses {
 					key := uid + "/" + cs.Name + "/" + strconv.Itoa(int(cs.RestartCount))
-					if seen[key] || !started(cs, false) {
-						continue
+					mu.Lock()
+					skip := seen[key] || !started(cs, false)
+					if !skip {
+						seen[key] = true
+						if first {
+							initial[key] = true
+						}
 					}
-					seen[key] = true
+					// Tail and Since are for the containers running at
+					// the start (also when their stream is tried again).
 					since, tail := time.Duration(0), -1
-					if first {
+					if initial[key] {
 						since, tail = o.Since, o.Tail
+					}
+					mu.Unlock()
+					if skip {
+						continue
 					}
 					sctx, scancel := context.WithCancel(ctx)
 					mu.Lock()
@@ -239,9 +254,13 @@ func (a *App) FollowLogs(ctx context.Context, o LogOptions, emit LogEmitter, not
 					go func() {
 						defer wg.Done()
 						defer scancel()
-						a.stream(sctx, args, line, emit)
+						printed, err := a.stream(sctx, args, line, emit)
 						mu.Lock()
 						delete(running[uid], key)
+						if err != nil && !printed && sctx.Err() == nil && failed[key] < maxStreamRetries {
+							failed[key]++
+							delete(seen, key)
+						}
 						mu.Unlock()
 					}()
 				}
@@ -267,11 +286,18 @@ func (a *App) FollowLogs(ctx context.Context, o LogOptions, emit LogEmitter, not
 	}
 }
 
+// maxStreamRetries is how many times a container's stream that failed
+// before printing anything is started again.
+const maxStreamRetries = 5
+
 // stream runs one `kubectl logs -f` and emits its lines. It ends when the
 // container ends, the pod is gone, or ctx is done; a failure (the pod was
-// deleted meanwhile) ends it quietly: the next poll tells what is left.
-func (a *App) stream(ctx context.Context, args []string, line LogLine, emit LogEmitter) {
+// deleted meanwhile) ends it quietly: the next poll tells what is left. It
+// reports whether a line was emitted, and kubectl's error.
+func (a *App) stream(ctx context.Context, args []string, line LogLine, emit LogEmitter) (bool, error) {
+	printed := false
 	w := &lineWriter{emit: func(text string) {
+		printed = true
 		l := line
 		_, l.Text = splitTimestamp(text)
 		emit(l)
@@ -280,8 +306,11 @@ func (a *App) stream(ctx context.Context, args []string, line LogLine, emit LogE
 	if r == nil {
 		r = a.Kube.Runner
 	}
-	_, _ = r.Run(ctx, run.Cmd{Argv: a.Kube.Argv(args...), Stdout: w, Stream: true})
+	_, err := r.Run(ctx, run.Cmd{Argv: a.Kube.Argv(args...), Stdout: w, Stream: true})
 	w.flush()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return printed, err
 }
 
 // lineWriter cuts what is written into lines.
