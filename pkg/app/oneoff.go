@@ -125,3 +125,45 @@ func (a *App) RunArgs(pod *corev1.Pod, tty bool, startTimeout time.Duration) ([]
 func (a *App) DeletePodArgs(name string) []string {
 	return []string{"-n", a.Namespace, "delete", "pod", name, "--ignore-not-found", "--wait=false"}
 }
+
+// OneOffState is how a one-off pod's container ended, or why it did not
+// start.
+type OneOffState struct {
+	// Terminated is set when the container ran and ended, with its
+	// ExitCode.
+	Terminated bool
+	ExitCode   int
+	// Waiting is why the container has not started ("ErrImageNeverPull:
+	// ..."), when it has not.
+	Waiting string
+}
+
+// OneOffState reads the state of the one-off pod name's container.
+func (a *App) OneOffState(ctx context.Context, name string) (OneOffState, error) {
+	out, err := a.quiet(ctx, "-n", a.Namespace, "get", "pod", name, "-o", "json")
+	if err != nil {
+		return OneOffState{}, err
+	}
+	var pod corev1.Pod
+	if err := json.Unmarshal(out, &pod); err != nil {
+		return OneOffState{}, err
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		switch {
+		case cs.State.Terminated != nil:
+			return OneOffState{Terminated: true, ExitCode: int(cs.State.Terminated.ExitCode)}, nil
+		case cs.State.Waiting != nil:
+			w := cs.State.Waiting.Reason
+			if m := cs.State.Waiting.Message; m != "" {
+				w += ": " + m
+			}
+			return OneOffState{Waiting: w}, nil
+		}
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status != corev1.ConditionTrue && c.Message != "" {
+			return OneOffState{Waiting: "Unschedulable: " + c.Message}, nil
+		}
+	}
+	return OneOffState{}, nil
+}

@@ -96,6 +96,12 @@ func runRun(ctx context.Context, t *cmdutil.Target, opts *RunOptions) error {
 	// The pod goes, however the command ended.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
+	// kubectl exits 1 both for a command that exits 1 and for its own
+	// failures (a pod that never starts): the pod's state tells which.
+	var state app.OneOffState
+	if runErr != nil && ctx.Err() == nil {
+		state, _ = t.App.OneOffState(cctx, name)
+	}
 	if _, err := opts.Runner.Run(cctx, run.Cmd{Argv: t.Kube.Argv(t.App.DeletePodArgs(name)...)}); err != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "! could not remove pod %s (%s): remove it with `%s`\n", name, firstLine(err), run.CommandLine(t.Kube.Argv(t.App.DeletePodArgs(name)...)))
 	}
@@ -105,6 +111,10 @@ func runRun(ctx context.Context, t *cmdutil.Target, opts *RunOptions) error {
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case state.Terminated && state.ExitCode > 0:
+		return &cmdutil.SilentExit{Code: state.ExitCode}
+	case state.Waiting != "":
+		return fmt.Errorf("pod %s did not start: container is waiting (%s)", name, state.Waiting)
 	case errors.As(runErr, &re) && re.ExitCode > 0:
 		return &cmdutil.SilentExit{Code: re.ExitCode}
 	}
