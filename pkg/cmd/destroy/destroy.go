@@ -102,7 +102,7 @@ func destroyRun(ctx context.Context, t *cmdutil.Target, opts *DestroyOptions) er
 	}
 	if !opts.Yes {
 		printPlan(opts.IO.ErrOut, opts.IO.ErrStyles(), plan)
-		if err := confirm(opts.IO, t.Name); err != nil {
+		if err := confirm(ctx, opts.IO, t.Name); err != nil {
 			return err
 		}
 	}
@@ -168,10 +168,28 @@ func printPlan(w io.Writer, st iostreams.Styles, p *app.DestroyPlan) {
 	}
 }
 
-// confirm asks the user to type the app's name.
-func confirm(ios *iostreams.IOStreams, name string) error {
+// confirm asks the user to type the app's name. Ctrl-C while it waits
+// ends it (the read goes on in the background until the process exits).
+func confirm(ctx context.Context, ios *iostreams.IOStreams, name string) error {
 	fmt.Fprintf(ios.ErrOut, "Type the app's name (%s) to confirm: ", name)
-	line, err := bufio.NewReader(ios.In).ReadString('\n')
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(ios.In).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	var line string
+	var err error
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(ios.ErrOut)
+		return ctx.Err()
+	case a := <-ch:
+		line, err = a.line, a.err
+	}
 	if err != nil && line == "" {
 		return &cmdutil.UsageError{Err: errors.New("no answer: nothing was deleted")}
 	}

@@ -2,8 +2,11 @@ package destroy
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/iostreams"
@@ -84,5 +87,25 @@ func TestNoTerminalNoYes(t *testing.T) {
 	}
 	if len(f.Calls()) != 0 {
 		t.Fatalf("the cluster was asked: %q", f.Lines())
+	}
+}
+
+// Ctrl-C at the prompt ends destroy at once, with nothing deleted.
+func TestConfirmInterrupted(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	r, w := io.Pipe()
+	defer w.Close()
+	ios.In = r
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- confirm(ctx, ios, "shop") }()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the prompt did not end on Ctrl-C")
 	}
 }
