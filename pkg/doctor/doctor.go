@@ -25,6 +25,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/config"
 	"github.com/cupaas/cupaas/pkg/kubectl"
+	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run"
 )
 
@@ -445,14 +446,18 @@ func (d *doctor) resources(ctx context.Context) Result {
 		cpu.Add(n.Status.Allocatable[corev1.ResourceCPU])
 		mem.Add(n.Status.Allocatable[corev1.ResourceMemory])
 	}
+	needCPU, needMem, what, name, err := d.appRequests()
 	for _, p := range pods.Items {
+		// The app's own pods make way for the ones it deploys.
+		if name != "" && p.Namespace == name && p.Labels[render.LabelInstance] == name && p.Labels[render.LabelComponent] == render.ComponentApp {
+			continue
+		}
 		for _, c := range p.Spec.Containers {
 			cpu.Sub(c.Resources.Requests[corev1.ResourceCPU])
 			mem.Sub(c.Resources.Requests[corev1.ResourceMemory])
 		}
 	}
 	free := fmt.Sprintf("free on the node: %s CPU, %s memory", cpuString(cpu), memString(mem))
-	needCPU, needMem, what, err := d.appRequests()
 	if err != nil || what == "" {
 		return Result{Status: OK, Detail: free}
 	}
@@ -463,12 +468,12 @@ func (d *doctor) resources(ctx context.Context) Result {
 }
 
 // appRequests are the requests of the app of Dir (its replicas, at least
-// the autoscaler's minimum); what is "" when there is no valid
-// .cupaas.yml.
-func (d *doctor) appRequests() (cpu, mem resource.Quantity, what string, err error) {
+// the autoscaler's minimum), and its name; what is "" when there is no
+// valid .cupaas.yml.
+func (d *doctor) appRequests() (cpu, mem resource.Quantity, what, name string, err error) {
 	c, err := config.Load(d.Dir)
 	if err != nil {
-		return cpu, mem, "", err
+		return cpu, mem, "", "", err
 	}
 	n := c.Replicas
 	if c.Autoscale != nil {
@@ -489,7 +494,7 @@ func (d *doctor) appRequests() (cpu, mem resource.Quantity, what string, err err
 			}
 		}
 	}
-	return cpu, mem, fmt.Sprintf("app %s (%d pod(s))", c.Name, n), nil
+	return cpu, mem, fmt.Sprintf("app %s (%d pod(s))", c.Name, n), c.Name, nil
 }
 
 func cpuString(q resource.Quantity) string {
