@@ -44,7 +44,7 @@ cupaas exits with CMD's exit code, and the pod is removed afterwards, also
 after Ctrl-C. The pod has the label app.kubernetes.io/component=run.`,
 		Example: `  $ cupaas run -- python manage.py migrate
   $ cupaas run -- bash                       # a shell next to the app
-  $ cupaas run -- sh -c 'echo $REDIS_URL | cut -c1-8'
+  $ cupaas run -- sh -c 'printenv | cut -d= -f1'   # the names the app gets
   $ echo 'print(1+1)' | cupaas run -- python
   $ cupaas run --app counter -- python -c 'import os; print(os.environ["REDIS_URL"] != "")'`,
 		Args: cmdutil.MinimumArgs(1, "the command to run, after --, such as `cupaas run -- python manage.py migrate`"),
