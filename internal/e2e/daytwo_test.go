@@ -22,7 +22,7 @@ import (
 // cluster cannot be reached), destroy keeping the data and a deploy that
 // finds it again, and destroy --delete-data leaving nothing.
 func TestDayTwo(t *testing.T) {
-	const app = "e2e-daytwo"
+	const app = "e2e-dayops"
 	freshNamespace(t, app)
 	dir := appDir(t, "python-flask-redis", nil)
 	cfg := filepath.Join(dir, ".cupaas.yml")

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/render"
+	"github.com/cupaas/cupaas/pkg/run"
 )
 
 // ComponentRun is the component label of the one-off pods of `cupaas run`.
@@ -129,6 +132,8 @@ func (a *App) DeletePodArgs(name string) []string {
 // OneOffState is how a one-off pod's container ended, or why it did not
 // start.
 type OneOffState struct {
+	// Running is set while the container runs.
+	Running bool
 	// Terminated is set when the container ran and ended, with its
 	// ExitCode.
 	Terminated bool
@@ -136,6 +141,8 @@ type OneOffState struct {
 	// Waiting is why the container has not started ("ErrImageNeverPull:
 	// ..."), when it has not.
 	Waiting string
+	// fatal is a waiting reason that does not heal by waiting.
+	fatal bool
 }
 
 // OneOffState reads the state of the one-off pod name's container.
@@ -152,18 +159,97 @@ func (a *App) OneOffState(ctx context.Context, name string) (OneOffState, error)
 		switch {
 		case cs.State.Terminated != nil:
 			return OneOffState{Terminated: true, ExitCode: int(cs.State.Terminated.ExitCode)}, nil
+		case cs.State.Running != nil:
+			return OneOffState{Running: true}, nil
 		case cs.State.Waiting != nil:
 			w := cs.State.Waiting.Reason
 			if m := cs.State.Waiting.Message; m != "" {
 				w += ": " + m
 			}
-			return OneOffState{Waiting: w}, nil
+			return OneOffState{Waiting: w, fatal: fatalWaiting[cs.State.Waiting.Reason] && !transientWaiting(cs.State.Waiting)}, nil
 		}
 	}
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status != corev1.ConditionTrue && c.Message != "" {
-			return OneOffState{Waiting: "Unschedulable: " + c.Message}, nil
+			return OneOffState{Waiting: "Unschedulable: " + c.Message, fatal: strings.Contains(c.Message, "Insufficient")}, nil
 		}
 	}
 	return OneOffState{}, nil
+}
+
+// CreateOneOff creates pod (given on stdin: its spec holds references to
+// Secrets only, but stays out of argv all the same).
+func (a *App) CreateOneOff(ctx context.Context, pod *corev1.Pod) error {
+	data, err := json.Marshal(pod)
+	if err != nil {
+		return err
+	}
+	_, err = a.Kube.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv("-n", a.Namespace, "create", "-f", "-"), Stdin: bytes.NewReader(data)})
+	return err
+}
+
+// WaitOneOffStarted waits until the container of the one-off pod name runs
+// or has ended, checking every poll for at most timeout. A container that
+// cannot start (its image cannot be had, it cannot be scheduled) ends the
+// wait with the reason.
+func (a *App) WaitOneOffStarted(ctx context.Context, name string, timeout, poll time.Duration) (OneOffState, error) {
+	deadline := a.now().Add(timeout)
+	for {
+		st, err := a.OneOffState(ctx, name)
+		switch {
+		case ctx.Err() != nil:
+			return st, ctx.Err()
+		case err == nil && (st.Running || st.Terminated):
+			return st, nil
+		case err == nil && st.fatal:
+			return st, fmt.Errorf("pod %s did not start: container is waiting (%s)", name, st.Waiting)
+		case !a.now().Before(deadline):
+			why := "it is still being created"
+			if st.Waiting != "" {
+				why = "its container is waiting: " + st.Waiting
+			} else if err != nil {
+				why = firstLine(err)
+			}
+			return st, fmt.Errorf("pod %s did not start in %s (%s); give it longer with --timeout", name, timeout, why)
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// WaitOneOffEnded waits until the container of the one-off pod name has
+// ended, for at most timeout, and returns its state.
+func (a *App) WaitOneOffEnded(ctx context.Context, name string, timeout, poll time.Duration) (OneOffState, error) {
+	deadline := a.now().Add(timeout)
+	for {
+		st, err := a.OneOffState(ctx, name)
+		if err == nil && st.Terminated {
+			return st, nil
+		}
+		if !a.now().Before(deadline) {
+			if err == nil {
+				err = fmt.Errorf("the container of pod %s has not ended after %s", name, timeout)
+			}
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// OneOffLogsArgs follow the output of the one-off pod name from its first
+// line (stdout and stderr, as the container runtime keeps them).
+func (a *App) OneOffLogsArgs(name string) []string {
+	return []string{"-n", a.Namespace, "logs", "-f", name, "-c", name}
+}
+
+// AttachArgs attach to the one-off pod name's standard input.
+func (a *App) AttachArgs(name string) []string {
+	return []string{"-n", a.Namespace, "attach", name, "-c", name, "-i", "--quiet"}
 }

@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/cupaas/cupaas/pkg/app"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
@@ -38,8 +40,10 @@ of env: and .cupaas.env, the services' connection settings (DATABASE_URL,
 REDIS_URL, ...), like heroku run. The pod reads the Secrets by reference: no
 value is ever in a command line or in the pod's spec.
 
-Standard input, output and error are connected; on a terminal, CMD gets a
-terminal too (so cupaas run -- bash is a shell, and Ctrl-C goes to it).
+On a terminal, CMD gets a terminal (so cupaas run -- bash is a shell, and
+Ctrl-C goes to it). Without one (a script, a pipe), standard input is passed
+on, and the output is the pod's log from its first line, standard output and
+error together on stdout, so nothing a quick command prints is missed.
 cupaas exits with CMD's exit code, and the pod is removed afterwards, also
 after Ctrl-C. The pod has the label app.kubernetes.io/component=run.`,
 		Example: `  $ cupaas run -- python manage.py migrate
@@ -85,41 +89,96 @@ func runRun(ctx context.Context, t *cmdutil.Target, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	args, err := t.App.RunArgs(pod, tty, opts.Timeout)
-	if err != nil {
-		return err
-	}
 	// Plain text: rendering a style may make lipgloss ask the terminal
 	// for its colours, and the terminal's answer would reach CMD's stdin.
 	fmt.Fprintf(opts.IO.ErrOut, "Running %s in pod %s (image %s)\n", run.CommandLine(opts.Argv), name, pod.Spec.Containers[0].Image)
+	// The pod goes, however the command ended (after its state was read).
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		del := t.Kube.Argv(t.App.DeletePodArgs(name)...)
+		if _, err := opts.Runner.Run(cctx, run.Cmd{Argv: del}); err != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "! could not remove pod %s (%s): remove it with `%s`\n", name, firstLine(err), run.CommandLine(del))
+		}
+	}()
+	if tty {
+		return attached(ctx, t, opts, pod)
+	}
+	return streamed(ctx, t, opts, pod)
+}
+
+// attached runs the pod on the user's terminal: `kubectl run -i -t`, which
+// puts the terminal in raw mode (Ctrl-C goes to CMD) and passes its size.
+func attached(ctx context.Context, t *cmdutil.Target, opts *RunOptions, pod *corev1.Pod) error {
+	args, err := t.App.RunArgs(pod, true, opts.Timeout)
+	if err != nil {
+		return err
+	}
 	_, runErr := opts.Runner.Run(ctx, run.Cmd{Argv: t.Kube.Argv(args...), Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut, Interactive: true})
-	// The pod goes, however the command ended.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
+	if runErr == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	// kubectl exits 1 both for a command that exits 1 and for its own
 	// failures (a pod that never starts): the pod's state tells which.
-	var state app.OneOffState
-	if runErr != nil && ctx.Err() == nil {
-		state, _ = t.App.OneOffState(cctx, name)
-	}
-	if _, err := opts.Runner.Run(cctx, run.Cmd{Argv: t.Kube.Argv(t.App.DeletePodArgs(name)...)}); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "! could not remove pod %s (%s): remove it with `%s`\n", name, firstLine(err), run.CommandLine(t.Kube.Argv(t.App.DeletePodArgs(name)...)))
-	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	state, _ := t.App.OneOffState(cctx, pod.Name)
 	var re *run.Error
 	switch {
-	case runErr == nil:
-		return nil
-	case ctx.Err() != nil:
-		return ctx.Err()
 	case state.Terminated && state.ExitCode > 0:
 		return &cmdutil.SilentExit{Code: state.ExitCode}
 	case state.Waiting != "":
-		return fmt.Errorf("pod %s did not start: container is waiting (%s)", name, state.Waiting)
+		return fmt.Errorf("pod %s did not start: container is waiting (%s)", pod.Name, state.Waiting)
 	case errors.As(runErr, &re) && re.ExitCode > 0:
 		return &cmdutil.SilentExit{Code: re.ExitCode}
 	}
 	return runErr
 }
+
+// streamed runs the pod without a terminal: its output comes from `kubectl
+// logs -f`, which has every line from the first (an attach misses what a
+// quick command prints before it is connected), and stdin goes to it
+// through `kubectl attach -i`, whose own copy of the output is dropped.
+// The exit code is the container's, read from the pod.
+func streamed(ctx context.Context, t *cmdutil.Target, opts *RunOptions, pod *corev1.Pod) error {
+	if err := t.App.CreateOneOff(ctx, pod); err != nil {
+		return err
+	}
+	if _, err := t.App.WaitOneOffStarted(ctx, pod.Name, opts.Timeout, pollInterval); err != nil {
+		return err
+	}
+	actx, stopAttach := context.WithCancel(ctx)
+	attachDone := make(chan struct{})
+	go func() {
+		defer close(attachDone)
+		_, _ = opts.Runner.Run(actx, run.Cmd{Argv: t.Kube.Argv(t.App.AttachArgs(pod.Name)...), Stdin: opts.IO.In, Stdout: io.Discard, Stderr: io.Discard, Interactive: true})
+	}()
+	defer func() {
+		stopAttach()
+		<-attachDone
+	}()
+	_, logErr := opts.Runner.Run(ctx, run.Cmd{Argv: t.Kube.Argv(t.App.OneOffLogsArgs(pod.Name)...), Stdout: opts.IO.Out, Stream: true})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	state, err := t.App.WaitOneOffEnded(ctx, pod.Name, cleanupTimeout, pollInterval)
+	if err != nil {
+		if logErr != nil {
+			return logErr
+		}
+		return err
+	}
+	if state.ExitCode != 0 {
+		return &cmdutil.SilentExit{Code: state.ExitCode}
+	}
+	return nil
+}
+
+// pollInterval is how often the pod's state is read.
+const pollInterval = 500 * time.Millisecond
 
 func firstLine(err error) string {
 	var re *run.Error
