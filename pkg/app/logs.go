@@ -216,6 +216,9 @@ func (a *App) FollowLogs(ctx context.Context, o LogOptions, emit LogEmitter, not
 				note("listing the pods works again")
 			}
 			failing = false
+			if first && len(pods) == 0 {
+				note("no pods yet: waiting for them")
+			}
 			sortPods(pods)
 			present := map[string]bool{}
 			for _, pod := range pods {
