@@ -152,7 +152,8 @@ func TestHelmChartsOfExamples(t *testing.T) {
 	}
 }
 
-func keys(m map[string]map[string]any) []string {
+// keys are a map's keys, in no order.
+func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

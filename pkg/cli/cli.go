@@ -18,12 +18,16 @@ import (
 	appscmd "github.com/cupaas/cupaas/pkg/cmd/apps"
 	"github.com/cupaas/cupaas/pkg/cmd/completion"
 	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
+	destroycmd "github.com/cupaas/cupaas/pkg/cmd/destroy"
+	doctorcmd "github.com/cupaas/cupaas/pkg/cmd/doctor"
 	envcmd "github.com/cupaas/cupaas/pkg/cmd/env"
 	hookcmd "github.com/cupaas/cupaas/pkg/cmd/hook"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
+	logscmd "github.com/cupaas/cupaas/pkg/cmd/logs"
 	opencmd "github.com/cupaas/cupaas/pkg/cmd/open"
 	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
+	runcmd "github.com/cupaas/cupaas/pkg/cmd/run"
 	schemacmd "github.com/cupaas/cupaas/pkg/cmd/schema"
 	statuscmd "github.com/cupaas/cupaas/pkg/cmd/status"
 	"github.com/cupaas/cupaas/pkg/cmd/validate"
@@ -132,6 +136,10 @@ and prints the URL.`,
 		statuscmd.NewCmdStatus(f, nil),
 		appscmd.NewCmdApps(f, nil),
 		opencmd.NewCmdOpen(f, nil),
+		logscmd.NewCmdLogs(f, nil),
+		runcmd.NewCmdRun(f, nil),
+		destroycmd.NewCmdDestroy(f, nil),
+		doctorcmd.NewCmdDoctor(f, nil),
 	)
 	return root
 }
@@ -162,11 +170,12 @@ func PrintError(ios *iostreams.IOStreams, err error, interrupted bool) int {
 		reported *cmdutil.ReportedError
 		cfgErr   *config.Error
 		notFound *config.NotFoundError
+		silent   *cmdutil.SilentExit
 	)
 	w := ios.ErrOut
 	failure := ios.ErrStyles().Failure.Render("Error:")
 	switch {
-	case errors.As(err, &reported):
+	case errors.As(err, &reported), errors.As(err, &silent):
 		return code
 	case errors.As(err, &cfgErr):
 		PrintConfigError(ios, cfgErr)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/cupaas/cupaas/pkg/app"
 	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/run"
@@ -36,7 +37,11 @@ func ClusterError(ctx context.Context, cl cluster.Cluster, runner run.Runner, er
 	case kubectl.IsUnreachable(err):
 		what := "kubectl cannot reach it"
 		var details []string
-		if cerr := cl.Check(ctx, cluster.Exec{Runner: runner}); cerr != nil {
+		// A context of no known kind has no check of its own (its Check
+		// refuses deploys, which says nothing about reachability).
+		if _, unknown := cl.(*cluster.Unknown); unknown {
+			what += "; check that it runs (`kubectl --context " + cl.Context() + " cluster-info`, `cupaas doctor`)"
+		} else if cerr := cl.Check(ctx, cluster.Exec{Runner: runner}); cerr != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -71,4 +76,17 @@ func contextMissing(err error) bool {
 // ClusterError is ClusterError for the target's cluster.
 func (t *Target) ClusterError(ctx context.Context, err error) error {
 	return ClusterError(ctx, t.Cluster, t.Kube.Runner, err)
+}
+
+// RequireDeployed checks that the app is on the target's context: an
+// *app.NotDeployedError (Here when run in the app's directory) when it is
+// not, a ClusterError when the cluster cannot tell.
+func (t *Target) RequireDeployed(ctx context.Context) error {
+	err := t.App.RequireDeployed(ctx)
+	var nd *app.NotDeployedError
+	if errors.As(err, &nd) {
+		nd.Here = t.Config != nil
+		return nd
+	}
+	return t.ClusterError(ctx, err)
 }

@@ -54,10 +54,13 @@ func ExitCode(err error, interrupted bool) int {
 		flagErr  *FlagError
 		usageErr *UsageError
 		refErr   *gitsource.RefError
+		silent   *SilentExit
 	)
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &silent):
+		return silent.Code
 	case interrupted || errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.As(err, &cfgErr), errors.As(err, &notFound), errors.As(err, &flagErr), errors.As(err, &usageErr), errors.As(err, &refErr):

@@ -48,3 +48,14 @@ func (s Styles) FailureIcon() string { return s.Failure.Render("✗") }
 
 // WarningIcon is a yellow exclamation mark.
 func (s Styles) WarningIcon() string { return s.Warning.Render("!") }
+
+// sourceColors are the colours of log sources (cupaas logs' pod names):
+// the ANSI colours that read well on light and dark terminals, red left
+// out (it reads as an error).
+var sourceColors = []string{"6", "3", "5", "2", "4", "14", "11", "13", "10", "12"}
+
+// Source is the style of log source number i (any i >= 0; the colours
+// repeat). With colour off it renders its text unchanged.
+func (s Styles) Source(i int) lipgloss.Style {
+	return s.Code.Foreground(lipgloss.Color(sourceColors[i%len(sourceColors)]))
+}

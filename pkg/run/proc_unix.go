@@ -31,3 +31,6 @@ func stopGroup(p *os.Process, deadline time.Time) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// signalTerm asks the process alone to stop.
+func signalTerm(p *os.Process) error { return p.Signal(syscall.SIGTERM) }

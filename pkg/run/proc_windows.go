@@ -16,3 +16,6 @@ func terminate(p *os.Process) { _ = p.Kill() }
 
 // stopGroup has nothing left to stop on Windows.
 func stopGroup(*os.Process, time.Time) {}
+
+// signalTerm kills the process: Windows has no SIGTERM to send.
+func signalTerm(p *os.Process) error { return p.Kill() }

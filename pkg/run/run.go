@@ -40,6 +40,16 @@ type Cmd struct {
 	// as `kubectl get secrets -o json`): it is returned to the caller but
 	// never streamed to Stdout and never kept in Error.Output.
 	Sensitive bool
+	// Stream marks a long-running command whose standard output is only
+	// streamed to Stdout (such as `kubectl logs -f`): Run does not keep
+	// it, and returns no stdout.
+	Stream bool
+	// Interactive hands the process Stdin, Stdout and Stderr as they are
+	// (a terminal stays a terminal), keeps it in cupaas' process group so
+	// that a terminal's Ctrl-C reaches it as it reaches cupaas, and keeps
+	// no output: an *Error carries the exit code only. A cancel sends it
+	// SIGTERM, then SIGKILL after the grace period.
+	Interactive bool
 }
 
 // Runner runs subprocesses. The OS implementation is NewOS; tests use
@@ -164,14 +174,20 @@ func (r osRunner) Run(ctx context.Context, c Cmd) ([]byte, error) {
 	if len(c.Env) > 0 {
 		cmd.Env = append(os.Environ(), c.Env...)
 	}
+	if c.Interactive {
+		return nil, r.interactive(ctx, cmd, c)
+	}
 	var stdout bytes.Buffer
 	tail := &tailBuffer{max: MaxOutput}
 	// The two pipes are copied by two goroutines: writes to the caller's
 	// writers (often one and the same) are serialised.
 	var mu sync.Mutex
-	if c.Sensitive {
+	switch {
+	case c.Sensitive:
 		cmd.Stdout = &stdout
-	} else {
+	case c.Stream:
+		cmd.Stdout = multi(tail, locked(&mu, c.Stdout))
+	default:
 		cmd.Stdout = multi(&stdout, tail, locked(&mu, c.Stdout))
 	}
 	cmd.Stderr = multi(tail, locked(&mu, c.Stderr))
