@@ -20,8 +20,10 @@ import (
 	envcmd "github.com/cupaas/cupaas/pkg/cmd/env"
 	hookcmd "github.com/cupaas/cupaas/pkg/cmd/hook"
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
+	releasescmd "github.com/cupaas/cupaas/pkg/cmd/releases"
 	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
+	rollbackcmd "github.com/cupaas/cupaas/pkg/cmd/rollback"
 	schemacmd "github.com/cupaas/cupaas/pkg/cmd/schema"
 	"github.com/cupaas/cupaas/pkg/cmd/validate"
 	"github.com/cupaas/cupaas/pkg/cmd/version"
@@ -125,6 +127,8 @@ and prints the URL.`,
 		remotecmd.NewCmdRemote(f),
 		hookcmd.NewCmdHook(f),
 		watchcmd.NewCmdWatch(f, PrintError),
+		releasescmd.NewCmdReleases(f, nil),
+		rollbackcmd.NewCmdRollback(f, nil),
 	)
 	return root
 }

@@ -73,6 +73,12 @@ type Config struct {
 	Env []EnvVar `json:"env,omitempty"`
 	// Dockerfile, when set, is the app's own Dockerfile (relative to Dir).
 	Dockerfile string `json:"dockerfile,omitempty"`
+	// Release is the command of the release phase: run once per deploy,
+	// as a Job with the new image and the app's settings, before the
+	// app's pods roll (migrations). nil means none.
+	Release []string `json:"release,omitempty"`
+	// History is how many releases are kept; 0 means the default.
+	History int `json:"history,omitempty"`
 	// Raw is the file's content as read.
 	Raw []byte `json:"-"`
 

@@ -22,6 +22,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
+	"github.com/cupaas/cupaas/pkg/release"
 	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run"
 )
@@ -39,6 +40,15 @@ type EnvOptions struct {
 	PollInterval time.Duration
 	// SettleDelay is the wait after the rollout (see settle); 0 means 2 s.
 	SettleDelay time.Duration
+	// Command (set, unset, import) and Keys (the names it changed) are
+	// recorded in the release; never a value.
+	Command string
+	Keys    []string
+	// History is how many releases to keep when the deployed config
+	// says nothing (the setting history); 0 means the default.
+	History int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Failure is a failed operation: what it means for the user (the
@@ -81,8 +91,11 @@ func (f *Failure) Lines() []string {
 // Secret goes on stdin: no value is ever in argv. When the cluster cannot
 // be reached, or the app is not as the last deploy left it, the change
 // stays stored, with a warning, and nil is returned.
-func UpdateEnv(ctx context.Context, o EnvOptions) error {
+func UpdateEnv(ctx context.Context, o EnvOptions) (err error) {
 	progress := o.Progress
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	last, err := o.Home.State()
 	if err != nil {
 		progress.Warnf("%v", err)
@@ -165,6 +178,31 @@ func UpdateEnv(ctx context.Context, o EnvOptions) error {
 	if err != nil {
 		return err
 	}
+	// The change is a release: recorded as pending now, then as
+	// succeeded once the pods rolled, or failed.
+	rec := release.Record{
+		Time: o.Now().UTC(), Kind: release.KindEnv, EnvCommand: o.Command, Keys: o.Keys,
+		Image: last.Image, Tag: last.Tag, Commit: last.Commit, ConfigFile: last.ConfigFile, Config: string(deployed.Raw),
+		Services: serviceList(deployed), Env: b.Secrets,
+	}
+	rel := recordRelease(ctx, kc, deployed.Name, a.Namespace, rec, historyOf(deployed, o.History), func(w string) { progress.Warnf("%s", w) })
+	rolled := false
+	defer func() {
+		result := err
+		if result == nil && !rolled {
+			result = errors.New("the change was not applied")
+		}
+		notes, warnings := rel.finish(ctx, result, cl, o.Runner)
+		for _, w := range warnings {
+			progress.Warnf("%s", w)
+		}
+		for _, n := range notes {
+			progress.Infof("%s", n)
+		}
+		if rel != nil && rolled {
+			progress.Infof("Release %s: env %s %s", rel.rec.Name(), o.Command, strings.Join(o.Keys, ", "))
+		}
+	}()
 	st := progress.Start("Apply secret " + secret.Name)
 	if _, err := kc.Apply(ctx, manifest); err != nil {
 		st.Fail("")
@@ -207,6 +245,7 @@ func UpdateEnv(ctx context.Context, o EnvOptions) error {
 		return &Failure{What: "the Secret is updated, but the pods did not roll; run `cupaas deploy` to see why", Err: err}
 	}
 	st.Done("")
+	rolled = true
 	// The pods now run with this config hash: the next deploy of the same
 	// config replaces nothing.
 	last.ConfigHash = hash
