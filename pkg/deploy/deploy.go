@@ -266,8 +266,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return releasePhase(ctx, s, a, b, releaseJobName(a.Name, version, b.Tag), opts, live)
 		}},
 		{"Apply manifests", true, func(ctx context.Context, s stepIO) (result, error) {
-			startRelease(ctx, s)
-			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout)
+			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout, func() { startRelease(ctx, s) })
 			d.report.Kept = kept
 			return res, err
 		}},

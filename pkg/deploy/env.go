@@ -178,29 +178,28 @@ func UpdateEnv(ctx context.Context, o EnvOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	// The change is a release: recorded as pending now, then as
-	// succeeded once the pods rolled, or failed.
+	// Once the Secret is applied, the change is a release: recorded when
+	// the pods rolled (succeeded) or did not (failed).
 	rec := release.Record{
 		Time: o.Now().UTC(), Kind: release.KindEnv, EnvCommand: o.Command, Keys: o.Keys,
 		Image: last.Image, Tag: last.Tag, Commit: last.Commit, ConfigFile: last.ConfigFile, Config: string(deployed.Raw),
 		Services: serviceList(deployed), Env: b.Secrets,
 	}
-	rel := recordRelease(ctx, kc, deployed.Name, a.Namespace, rec, historyOf(deployed, o.History), func(w string) { progress.Warnf("%s", w) })
-	rolled := false
+	secretApplied, rolled := false, false
 	defer func() {
-		result := err
-		if result == nil && !rolled {
-			result = errors.New("the change was not applied")
+		if !secretApplied {
+			return
 		}
-		notes, warnings := rel.finish(ctx, result, cl, o.Runner)
+		outcome := err
+		if outcome == nil && !rolled {
+			outcome = errors.New("the pods did not roll")
+		}
+		notes, warnings := recordOutcome(ctx, kc, deployed.Name, a.Namespace, rec, outcome, historyOf(deployed, o.History), cl, o.Runner)
 		for _, w := range warnings {
 			progress.Warnf("%s", w)
 		}
 		for _, n := range notes {
 			progress.Infof("%s", n)
-		}
-		if rel != nil && rolled {
-			progress.Infof("Release %s: env %s %s", rel.rec.Name(), o.Command, strings.Join(o.Keys, ", "))
 		}
 	}()
 	st := progress.Start("Apply secret " + secret.Name)
@@ -212,6 +211,7 @@ func UpdateEnv(ctx context.Context, o EnvOptions) (err error) {
 		return notApplied(err)
 	}
 	st.Done("context " + last.Context)
+	secretApplied = true
 	st = progress.Start("Roll out")
 	kindName := "deployment/" + dep.Name
 	hash := dep.Spec.Template.Annotations[render.AnnotationConfigHash]

@@ -55,6 +55,32 @@ func recordRelease(ctx context.Context, kc kubectl.Client, app, ns string, rec r
 	return &releaseRun{store: store, rec: rec, keep: keep}
 }
 
+// recordOutcome records a change that is over (an env change, whose
+// Secret was applied): as succeeded when err is nil, else as failed; then
+// prunes the history after a success. It returns what to show.
+func recordOutcome(ctx context.Context, kc kubectl.Client, app, ns string, rec release.Record, err error, keep int, cl cluster.Cluster, runner run.Runner) (notes, warnings []string) {
+	ctx = context.WithoutCancel(ctx)
+	store := release.Store{Kube: kc, App: app, Namespace: ns}
+	recs, lerr := store.List(ctx)
+	if lerr != nil {
+		return nil, []string{"the release is not recorded: cannot list the app's releases (" + cluster.FirstLine(lerr) + ")"}
+	}
+	rec.Version = release.Next(recs)
+	rec.Status = release.Succeeded
+	if err != nil {
+		rec.Status, rec.Error = release.Failed, firstLineOf(errorHeadline(err))
+	}
+	if serr := store.Save(ctx, rec); serr != nil {
+		return nil, []string{"the release is not recorded: " + cluster.FirstLine(serr)}
+	}
+	notes = append(notes, fmt.Sprintf("Release %s (%s, %s)", rec.Name(), rec.Summary(), rec.Status))
+	if err != nil {
+		return notes, nil
+	}
+	pn, pw := pruneHistory(ctx, store, keep, cl, runner)
+	return append(notes, pn...), pw
+}
+
 // finishRelease marks the record succeeded (err nil) or failed, even when
 // the command was interrupted, then prunes the history after a success.
 // It returns the lines to show: what was pruned, and warnings.

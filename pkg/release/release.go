@@ -12,6 +12,7 @@
 package release
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -258,9 +259,15 @@ func (s Store) Save(ctx context.Context, r Record, before ...runtime.Object) err
 	if err != nil {
 		return err
 	}
-	_, err = s.Kube.Apply(ctx, data)
+	_, err = s.Kube.Runner.Run(ctx, run.Cmd{Argv: s.Kube.Argv(SaveArgs...), Stdin: bytes.NewReader(data)})
 	return err
 }
+
+// FieldManager owns the fields of the records.
+const FieldManager = "cupaas-release"
+
+// SaveArgs are the arguments of the kubectl call that writes a record.
+var SaveArgs = []string{"apply", "--server-side", "--force-conflicts", "--field-manager=" + FieldManager, "-f", "-"}
 
 // Next returns the number of the next release: one more than the highest
 // of recs (the newest first).
