@@ -18,6 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/cupaas/cupaas/pkg/app"
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/kubectl"
@@ -56,7 +58,11 @@ func (f *ReleaseFailure) Unwrap() error { return f.Err }
 func (f *ReleaseFailure) Lines() []string {
 	var lines []string
 	if len(f.Log) > 0 {
-		lines = append(lines, fmt.Sprintf("Last %d lines of its log:", len(f.Log)))
+		if len(f.Log) == 1 {
+			lines = append(lines, "Last line of its log:")
+		} else {
+			lines = append(lines, fmt.Sprintf("Last %d lines of its log:", len(f.Log)))
+		}
 		for _, l := range f.Log {
 			lines = append(lines, "  "+l)
 		}
@@ -191,7 +197,16 @@ func releasePhase(ctx context.Context, s stepIO, a *app.App, b *bundle.Bundle, n
 	if err := runReleaseJob(ctx, a, name, opts, live); err != nil {
 		return result{}, err
 	}
-	return result{detail: fmt.Sprintf("%s succeeded in %.1fs", strings.Join(b.Config.Release, " "), opts.Now().Sub(started).Seconds())}, nil
+	return result{detail: fmt.Sprintf("%s succeeded in %.1fs", shortCommand(b.Config.Release), opts.Now().Sub(started).Seconds())}, nil
+}
+
+// shortCommand is argv as a command line of at most 40 characters.
+func shortCommand(argv []string) string {
+	s := shellquote.Join(argv...)
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:39]) + "…"
+	}
+	return s
 }
 
 // runReleaseJob waits for the pod of Job name, streams its log to live
