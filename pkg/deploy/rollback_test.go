@@ -1,0 +1,186 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/kubectl"
+	"github.com/cupaas/cupaas/pkg/release"
+	"github.com/cupaas/cupaas/pkg/run"
+)
+
+// cluster is a run.Runner whose tools answer at once: a cluster that runs
+// the app, keeps its release records, and whose node has every image.
+type withRecords struct {
+	url string
+	mu  sync.Mutex
+	// recs are the stored records' Secrets, by name.
+	recs  map[string]json.RawMessage
+	calls []string
+}
+
+func newWithRecords(t testing.TB, url string, recs ...release.Record) *withRecords {
+	c := &withRecords{url: url, recs: map[string]json.RawMessage{}}
+	store := release.Store{App: "counter", Namespace: "counter"}
+	for _, r := range recs {
+		sec, err := store.Secret(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.Marshal(sec)
+		c.recs[sec.Name] = data
+	}
+	return c
+}
+
+func (c *withRecords) LookPath(name string) (string, error) { return "/bin/" + name, nil }
+
+func (c *withRecords) Run(_ context.Context, cmd run.Cmd) ([]byte, error) {
+	line := run.CommandLine(cmd.Argv)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, line)
+	switch {
+	case strings.HasPrefix(line, "minikube status"):
+		return []byte(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`), nil
+	case strings.HasPrefix(line, "minikube image ls"):
+		var images []string
+		for _, data := range c.recs {
+			var sec struct {
+				Data map[string][]byte `json:"data"`
+			}
+			json.Unmarshal(data, &sec)
+			var r release.Record
+			json.Unmarshal(sec.Data["release.json"], &r)
+			images = append(images, "docker.io/"+r.Image)
+		}
+		return []byte(strings.Join(images, "\n")), nil
+	case strings.Contains(line, "--field-manager="+release.FieldManager):
+		data, _ := io.ReadAll(cmd.Stdin)
+		var list struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		json.Unmarshal(data, &list)
+		for _, it := range list.Items {
+			var m struct {
+				Type     string `json:"type"`
+				Metadata struct{ Name string } `json:"metadata"`
+			}
+			json.Unmarshal(it, &m)
+			if m.Type == release.SecretType {
+				c.recs[m.Metadata.Name] = it
+			}
+		}
+		return nil, nil
+	case strings.Contains(line, ",cupaas.dev/release -o json"):
+		names := make([]string, 0, len(c.recs))
+		for n := range c.recs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var items []string
+		for _, n := range names {
+			items = append(items, string(c.recs[n]))
+		}
+		return []byte(`{"items":[` + strings.Join(items, ",") + `]}`), nil
+	case strings.Contains(line, " delete secret "):
+		for _, a := range cmd.Argv {
+			delete(c.recs, a)
+		}
+		return nil, nil
+	case strings.Contains(line, " get "):
+		return []byte(`{"items":[]}`), nil
+	case strings.HasPrefix(line, "minikube service"):
+		if cmd.Stdout != nil {
+			cmd.Stdout.Write([]byte(c.url + "\n"))
+		}
+		return []byte(c.url + "\n"), nil
+	}
+	if cmd.Stdin != nil {
+		io.Copy(io.Discard, cmd.Stdin)
+	}
+	return nil, nil
+}
+
+const counterConfig = "name: counter\nruntime: python:3.11\nentrypoint: [python, app.py]\nport: 8000\nhealthcheck: /health\n"
+
+func twoReleases() []release.Record {
+	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	return []release.Record{
+		{Version: 1, Time: t0, Kind: release.KindDeploy, Image: "cupaas/counter:111111111111", Tag: "111111111111", Commit: "aaaa", ConfigFile: ".cupaas.yml", Config: counterConfig, Status: release.Succeeded, Env: map[string]string{"API_KEY": "old-secret"}},
+		{Version: 2, Time: t0.Add(time.Minute), Kind: release.KindDeploy, Image: "cupaas/counter:222222222222", Tag: "222222222222", Commit: "bbbb", ConfigFile: ".cupaas.yml", Config: counterConfig, Status: release.Succeeded, Env: map[string]string{"API_KEY": "new-secret", "DEBUG": "1"}},
+	}
+}
+
+// A rollback puts back the recorded image, config and settings with no
+// build and no image load (the node has the image), records "rollback to
+// v1", and makes the app directory's .cupaas.env and state follow.
+func TestRollbackNoBuild(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := writeApp(t, map[string]string{".cupaas.yml": counterConfig, ".cupaas.env": "API_KEY=new-secret\nDEBUG=1\n", "app.py": "print(1)\n", "requirements.txt": "flask\n"})
+	c := newWithRecords(t, srv.URL, twoReleases()...)
+	ios, _, _, errOut := iostreams.Test()
+	rep, _, err := Rollback(context.Background(), RollbackOptions{Options: Options{IO: ios, Runner: c, Dir: dir, SettleDelay: time.Millisecond, PollInterval: time.Millisecond}, App: "counter"})
+	if err != nil {
+		t.Fatalf("Rollback: %v\n%s", err, errOut)
+	}
+	if rep.Image != "cupaas/counter:111111111111" || rep.Release != 3 || rep.URL != srv.URL {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, l := range c.calls {
+		if strings.HasPrefix(l, "docker build") || strings.HasPrefix(l, "minikube image load") {
+			t.Fatalf("rollback ran %s", l)
+		}
+	}
+	recs, err := release.Parse(c.list())
+	if err != nil || len(recs) != 3 || recs[0].Summary() != "rollback to v1" || recs[0].Status != release.Succeeded || recs[0].Env["API_KEY"] != "old-secret" {
+		t.Fatalf("records: %+v, %v", recs, err)
+	}
+	env, _ := os.ReadFile(filepath.Join(dir, ".cupaas.env"))
+	if string(env) != "API_KEY=old-secret\n" {
+		t.Fatalf(".cupaas.env after the rollback: %q", env)
+	}
+	st, _ := os.ReadFile(filepath.Join(dir, ".cupaas", "state.json"))
+	if !strings.Contains(string(st), `"image": "cupaas/counter:111111111111"`) {
+		t.Fatalf("state after the rollback:\n%s", st)
+	}
+	if strings.Contains(errOut.String(), "secret") {
+		t.Fatalf("a value was printed:\n%s", errOut)
+	}
+}
+
+func (c *withRecords) list() []byte {
+	out, _ := c.Run(context.Background(), run.Cmd{Argv: kubectl.Client{Context: "minikube"}.Argv(release.Store{App: "counter", Namespace: "counter"}.ListArgs()...)})
+	return out
+}
+
+// BenchmarkRollback measures cupaas' own work in a rollback, the tools
+// answering instantly: read the records, render the release's objects,
+// write two records, prune, save .cupaas.env and the state. Each rollback
+// goes back to the release before the one that runs.
+func BenchmarkRollback(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := writeApp(b, map[string]string{".cupaas.yml": counterConfig, "app.py": "print(1)\n", "requirements.txt": "flask\n"})
+	c := newWithRecords(b, srv.URL, twoReleases()...)
+	ios, _, _, _ := iostreams.Test()
+	opts := RollbackOptions{Options: Options{IO: ios, Runner: c, Dir: dir, SettleDelay: time.Nanosecond, PollInterval: time.Millisecond}, App: "counter"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Rollback(context.Background(), opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
