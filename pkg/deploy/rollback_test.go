@@ -74,7 +74,7 @@ func (c *withRecords) Run(_ context.Context, cmd run.Cmd) ([]byte, error) {
 		json.Unmarshal(data, &list)
 		for _, it := range list.Items {
 			var m struct {
-				Type     string `json:"type"`
+				Type     string                `json:"type"`
 				Metadata struct{ Name string } `json:"metadata"`
 			}
 			json.Unmarshal(it, &m)
