@@ -98,7 +98,7 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 			return result{detail: fmt.Sprintf("%s: %s, image %s", target.Name(), target.Summary(), target.Image)}, nil
 		}},
 		{"Preflight", false, func(ctx context.Context, s stepIO) (result, error) {
-			return preflight(ctx, s, cl)
+			return rollbackPreflight(ctx, s, cl)
 		}},
 		{cl.PublishStep(), false, func(ctx context.Context, s stepIO) (result, error) {
 			return rollbackImage(ctx, s, cl, h, o.NoHome, *target)
@@ -123,6 +123,9 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 			if _, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
 				return s.Runner.Run(ctx, run.Cmd{Argv: kc.Argv(kubectl.ApplyArgs...), Stdin: bytes.NewReader(manifest)})
 			}); err != nil {
+				return result{}, err
+			}
+			if err := dropAutoscaler(ctx, s, a, cfg, current); err != nil {
 				return result{}, err
 			}
 			return result{detail: fmt.Sprintf("%d objects of the app; services untouched", len(objects))}, nil
@@ -168,6 +171,37 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 		return d.report, nil, err
 	}
 	return d.report, tunnel, nil
+}
+
+// rollbackPreflight checks kubectl and the cluster. Docker is not needed
+// when the node has the image; when it is, the image step says so.
+func rollbackPreflight(ctx context.Context, s stepIO, cl cluster.Cluster) (result, error) {
+	for _, tool := range cl.Tools() {
+		if tool.Name == "docker" {
+			continue
+		}
+		if _, err := s.Runner.LookPath(tool.Name); err != nil {
+			return result{}, &cluster.Error{Err: fmt.Errorf("%s not found on PATH", tool.Name), Details: []string{tool.Name + ": " + tool.Install}}
+		}
+	}
+	if err := cl.Check(ctx, s.Exec); err != nil {
+		return result{}, err
+	}
+	return result{detail: "context " + cl.Context()}, nil
+}
+
+// dropAutoscaler deletes the app's HorizontalPodAutoscaler when the
+// release put back has none and the current one had: it would keep
+// scaling the Deployment.
+func dropAutoscaler(ctx context.Context, s stepIO, a *app.App, target *config.Config, current *release.Record) error {
+	if target.Autoscale != nil || current == nil {
+		return nil
+	}
+	if cur, err := recordedConfig(*current, a.Name); err != nil || cur.Autoscale == nil {
+		return nil
+	}
+	_, err := s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv("-n", a.Namespace, "delete", "horizontalpodautoscaler.autoscaling", a.Name, "--ignore-not-found")})
+	return err
 }
 
 // RollbackError is a rollback that cannot be done as asked: what, and

@@ -184,3 +184,39 @@ func BenchmarkRollback(b *testing.B) {
 		}
 	}
 }
+
+// The target of a rollback: the release before the current one by
+// default; a missing, failed or current release is refused with the list.
+func TestPickTarget(t *testing.T) {
+	recs := []release.Record{
+		{Version: 4, Status: release.Failed, Kind: release.KindDeploy},
+		{Version: 3, Status: release.Succeeded, Kind: release.KindDeploy},
+		{Version: 2, Status: release.Failed, Kind: release.KindDeploy},
+		{Version: 1, Status: release.Succeeded, Kind: release.KindDeploy},
+	}
+	if tg, cur, err := pickTarget(recs, 0, "shop", "minikube"); err != nil || tg.Version != 1 || cur.Version != 3 {
+		t.Fatalf("default target: %+v %+v %v", tg, cur, err)
+	}
+	for to, want := range map[int]string{3: "release v3 is the one that runs; nothing to do", 2: "release v2 failed; roll back to a release that succeeded", 9: "app shop has no release v9 (kept: v1–v4)"} {
+		if _, _, err := pickTarget(recs, to, "shop", "minikube"); err == nil || err.Error() != want {
+			t.Errorf("rollback v%d: %v, want %q", to, err, want)
+		}
+	}
+	if _, _, err := pickTarget(nil, 0, "shop", "minikube"); err == nil || !strings.Contains(err.Error(), "has no recorded release in context minikube") {
+		t.Errorf("no release: %v", err)
+	}
+	if _, _, err := pickTarget(recs[2:], 0, "shop", "minikube"); err == nil || !strings.Contains(err.Error(), "no earlier release that succeeded") {
+		t.Errorf("nothing before: %v", err)
+	}
+}
+
+// Services are never rolled back: the rollback says so when they differ.
+func TestServicesDiffer(t *testing.T) {
+	cur := &release.Record{Version: 3, Services: []string{"redis:7", "postgresql:15"}}
+	if w := servicesDiffer(release.Record{Version: 1, Services: []string{"redis:7"}}, cur); w != "services are never rolled back: v1 had redis:7, v3 has redis:7, postgresql:15; the services that run stay as they are, with their data" {
+		t.Fatal(w)
+	}
+	if w := servicesDiffer(release.Record{Version: 2, Services: []string{"redis:7", "postgresql:15"}}, cur); w != "" {
+		t.Fatal(w)
+	}
+}
