@@ -201,7 +201,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		tunnel *cluster.Tunnel
 		rel    *releaseRun
 	)
-	// recordRelease numbers the release and records it as pending, once,
+	// startRelease numbers the release and records it as pending, once,
 	// just before the cluster changes (not in a dry run).
 	startRelease := func(ctx context.Context, s stepIO) {
 		if rel != nil || s.DryRun() {

@@ -184,6 +184,9 @@ func releasePhase(ctx context.Context, s stepIO, a *app.App, b *bundle.Bundle, n
 			return result{}, err
 		}
 	}
+	if err := waitServicesRouted(ctx, s, a, opts); err != nil {
+		return result{}, err
+	}
 	jobManifest, err := render.Encode([]runtime.Object{job}, false)
 	if err != nil {
 		return result{}, err
@@ -207,6 +210,47 @@ func shortCommand(argv []string) string {
 		s = string(r[:39]) + "…"
 	}
 	return s
+}
+
+// serviceRouteGrace is how old a Service must be before the release Job
+// uses it: a new Service's address is routed by kube-proxy a moment after
+// it is created (1.5 s measured on the test bed, under load more), and
+// meanwhile a connection to it goes wherever the node's default route
+// leads. The app's own pods are retried by their readiness probe; a release
+// command that cannot connect fails the deploy.
+const serviceRouteGrace = 5 * time.Second
+
+// waitServicesRouted waits until the app's newest Service is
+// serviceRouteGrace old: on a first deploy, or after a service was added.
+func waitServicesRouted(ctx context.Context, s stepIO, a *app.App, opts Options) error {
+	// A listing that fails or cannot be read only skips the wait: the
+	// Job's apply that follows reports a cluster that does not answer.
+	out, err := s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv("-n", a.Namespace, "get", "services", "-l", a.Selector(""), "-o", "json")})
+	if err != nil {
+		return ctx.Err()
+	}
+	var list corev1.ServiceList
+	if json.Unmarshal(out, &list) != nil {
+		return nil
+	}
+	var newest time.Time
+	for _, svc := range list.Items {
+		if svc.CreationTimestamp.After(newest) {
+			newest = svc.CreationTimestamp.Time
+		}
+	}
+	wait := newest.Add(serviceRouteGrace).Sub(opts.Now())
+	if newest.IsZero() || wait <= 0 {
+		return nil
+	}
+	wait = min(wait, serviceRouteGrace)
+	s.Log(fmt.Sprintf("the services are new: waiting %s for the cluster to route their addresses", wait.Round(100*time.Millisecond)))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(wait):
+		return nil
+	}
 }
 
 // runReleaseJob waits for the pod of Job name, streams its log to live

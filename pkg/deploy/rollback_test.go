@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cupaas/cupaas/pkg/app"
+	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/release"
@@ -219,4 +221,41 @@ func TestServicesDiffer(t *testing.T) {
 	if w := servicesDiffer(release.Record{Version: 2, Services: []string{"redis:7", "postgresql:15"}}, cur); w != "" {
 		t.Fatal(w)
 	}
+}
+
+// Before the release Job, a Service created a moment ago is given the rest
+// of serviceRouteGrace, so that the cluster routes its address.
+func TestWaitServicesRouted(t *testing.T) {
+	created := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	answer := `{"items":[{"metadata":{"name":"counter-redis","creationTimestamp":"` + created.Format(time.RFC3339) + `"}}]}`
+	for _, tt := range []struct {
+		age  time.Duration
+		want string
+	}{
+		{serviceRouteGrace - 200*time.Millisecond, "the services are new: waiting 200ms for the cluster to route their addresses"},
+		{time.Minute, ""},
+	} {
+		r := &cannedRunner{out: answer}
+		var logged []string
+		s := stepIO{Log: func(l string) { logged = append(logged, l) }}
+		s.Runner = r
+		a := app.New(kubectl.Client{Runner: r, Context: "minikube"}, "counter", cluster.For("").Hints())
+		start := time.Now()
+		if err := waitServicesRouted(context.Background(), s, a, Options{Now: func() time.Time { return created.Add(tt.age) }}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(logged, "\n"); got != tt.want {
+			t.Errorf("age %s: logged %q, want %q", tt.age, got, tt.want)
+		}
+		if tt.want == "" && time.Since(start) > 100*time.Millisecond {
+			t.Errorf("age %s: waited %s", tt.age, time.Since(start))
+		}
+	}
+}
+
+type cannedRunner struct{ out string }
+
+func (c *cannedRunner) LookPath(name string) (string, error) { return name, nil }
+func (c *cannedRunner) Run(context.Context, run.Cmd) ([]byte, error) {
+	return []byte(c.out), nil
 }
