@@ -230,4 +230,3 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool, bufs 
 		time.Sleep(500 * time.Millisecond)
 	}
 }
-

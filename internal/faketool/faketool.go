@@ -18,13 +18,16 @@
 // node and `minikube image ls` lists the node's images (state in $FAKE_STATE);
 // `kubectl apply -f FILE` remembers the app Deployment's image and config
 // hash (`kubectl patch` the new hash), which a `stdout-file` puts in place
-// of @IMAGE@ and @HASH@ (pods of the current rollout); anything else exits
-// 0 silently.
+// of @IMAGE@ and @HASH@ (pods of the current rollout); release records
+// (Secrets of type cupaas.dev/release.v1 applied on stdin) are kept, listed
+// by `kubectl get secrets -l ...cupaas.dev/release... -o json` and removed
+// by `kubectl delete secret NAME...`; anything else exits 0 silently.
 package faketool
 
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -104,6 +107,17 @@ func model(name string, args []string) int {
 	case name == "kubectl" && slices.Contains(args, "apply"):
 		if i := slices.Index(args, "-f"); i >= 0 && i+1 < len(args) && args[i+1] != "-" {
 			rememberApplied(filepath.Join(dir, "applied"), args[i+1])
+		} else if i >= 0 {
+			data, _ := io.ReadAll(os.Stdin)
+			keepReleases(data)
+		}
+	case name == "kubectl" && slices.Contains(args, "get") && slices.Contains(args, "secrets") && strings.Contains(strings.Join(args, " "), ",cupaas.dev/release"):
+		listReleases()
+	case name == "kubectl" && slices.Contains(args, "delete") && slices.Contains(args, "secret"):
+		for _, a := range args {
+			if strings.HasPrefix(a, "cupaas.release.") {
+				os.Remove(filepath.Join(dir, "releases", a+".json"))
+			}
 		}
 	case name == "kubectl" && slices.Contains(args, "patch"):
 		// env set: the new config hash of the pod template.
@@ -228,6 +242,42 @@ func rememberApplied(state, manifest string) {
 	os.WriteFile(state, []byte(image+"\n"+hash+"\n"), 0o644)
 }
 
+// keepReleases stores the release records among the objects of an apply
+// (a JSON List, as pkg/release sends them) in $FAKE_STATE/releases.
+func keepReleases(data []byte) {
+	dir := os.Getenv("FAKE_STATE")
+	var list struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if dir == "" || json.Unmarshal(data, &list) != nil {
+		return
+	}
+	for _, item := range list.Items {
+		var obj struct {
+			Type     string `json:"type"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if json.Unmarshal(item, &obj) == nil && obj.Type == "cupaas.dev/release.v1" {
+			os.MkdirAll(filepath.Join(dir, "releases"), 0o755)
+			os.WriteFile(filepath.Join(dir, "releases", obj.Metadata.Name+".json"), item, 0o644)
+		}
+	}
+}
+
+// listReleases prints the kept release records as kubectl's JSON list.
+func listReleases() {
+	files, _ := filepath.Glob(filepath.Join(os.Getenv("FAKE_STATE"), "releases", "*.json"))
+	var items []string
+	for _, f := range files {
+		if data, err := os.ReadFile(f); err == nil {
+			items = append(items, string(data))
+		}
+	}
+	fmt.Printf("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[%s]}\n", strings.Join(items, ","))
+}
+
 // applied returns what rememberApplied recorded.
 func applied() (image, hash string) {
 	data, _ := os.ReadFile(filepath.Join(os.Getenv("FAKE_STATE"), "applied"))
@@ -301,6 +351,7 @@ func perform(actions string) int {
 			if p := os.Getenv("FAKE_STDIN"); p != "" {
 				appendFile(p, string(data))
 			}
+			keepReleases(data)
 		}
 	}
 	return code

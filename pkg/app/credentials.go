@@ -23,7 +23,7 @@ var secretKeys = map[string][2]string{
 // SecretsArgs list the app's Secrets with their values: the command is
 // Sensitive, its output is never shown.
 func (a *App) SecretsArgs() []string {
-	return []string{"-n", a.Namespace, "get", "secrets", "-l", a.Selector(""), "-o", "json"}
+	return []string{"-n", a.Namespace, "get", "secrets", "-l", a.Selector("") + "," + notReleaseRecord, "-o", "json"}
 }
 
 // Credentials reads the credentials of the named services from the Secrets

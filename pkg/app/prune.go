@@ -24,10 +24,14 @@ var resourceOf = map[string]string{
 const pruneKinds = "deployments.apps,statefulsets.apps,services,secrets,configmaps,horizontalpodautoscalers.autoscaling,ingresses.networking.k8s.io"
 
 // PruneArgs list the app's objects by name only: never a Secret's values,
-// also not in -v output.
+// also not in -v output. The release records (Secrets labelled
+// cupaas.dev/release, see pkg/release) are not generated, and never pruned.
 func (a *App) PruneArgs() []string {
-	return []string{"-n", a.Namespace, "get", pruneKinds, "-l", a.Selector(""), "-o", "name"}
+	return []string{"-n", a.Namespace, "get", pruneKinds, "-l", a.Selector("") + "," + notReleaseRecord, "-o", "name"}
 }
+
+// notReleaseRecord leaves the release records out of a selection.
+const notReleaseRecord = "!cupaas.dev/release"
 
 // ClaimsArgs list the app's PersistentVolumeClaims by name.
 func (a *App) ClaimsArgs() []string {

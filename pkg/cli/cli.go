@@ -25,8 +25,10 @@ import (
 	initcmd "github.com/cupaas/cupaas/pkg/cmd/init"
 	logscmd "github.com/cupaas/cupaas/pkg/cmd/logs"
 	opencmd "github.com/cupaas/cupaas/pkg/cmd/open"
+	releasescmd "github.com/cupaas/cupaas/pkg/cmd/releases"
 	remotecmd "github.com/cupaas/cupaas/pkg/cmd/remote"
 	rendercmd "github.com/cupaas/cupaas/pkg/cmd/render"
+	rollbackcmd "github.com/cupaas/cupaas/pkg/cmd/rollback"
 	runcmd "github.com/cupaas/cupaas/pkg/cmd/run"
 	schemacmd "github.com/cupaas/cupaas/pkg/cmd/schema"
 	statuscmd "github.com/cupaas/cupaas/pkg/cmd/status"
@@ -140,6 +142,8 @@ and prints the URL.`,
 		runcmd.NewCmdRun(f, nil),
 		destroycmd.NewCmdDestroy(f, nil),
 		doctorcmd.NewCmdDoctor(f, nil),
+		releasescmd.NewCmdReleases(f, nil),
+		rollbackcmd.NewCmdRollback(f, nil),
 	)
 	return root
 }

@@ -78,6 +78,12 @@ type Config struct {
 	// default).
 	Domain       string `json:"domain,omitempty"`
 	IngressClass string `json:"ingressClass,omitempty"`
+	// Release is the command of the release phase: run once per deploy,
+	// as a Job with the new image and the app's settings, before the
+	// app's pods roll (migrations). nil means none.
+	Release []string `json:"release,omitempty"`
+	// History is how many releases are kept; 0 means the default.
+	History int `json:"history,omitempty"`
 	// Raw is the file's content as read.
 	Raw []byte `json:"-"`
 

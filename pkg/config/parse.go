@@ -22,7 +22,7 @@ import (
 )
 
 // topKeys are the keys of schema version 1, in documentation order.
-var topKeys = []string{"name", "runtime", "entrypoint", "port", "healthcheck", "replicas", "autoscale", "resources", "services", "env", "dockerfile", "domain", "ingressClass"}
+var topKeys = []string{"name", "runtime", "entrypoint", "port", "healthcheck", "replicas", "autoscale", "resources", "services", "env", "dockerfile", "domain", "ingressClass", "release", "history"}
 
 var (
 	versionRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
@@ -288,6 +288,14 @@ func (p *parser) top(root *yaml.Node) {
 			p.domain(v)
 		case "ingressClass":
 			p.ingressClass(v)
+		case "release":
+			if argv, ok := p.command(v, "release", "runs once per deploy before the app's pods, such as [python, manage.py, migrate]"); ok {
+				p.c.Release = argv
+			}
+		case "history":
+			if n, ok := p.intIn(v, "history", 1, 1000); ok {
+				p.c.History = n
+			}
 		default:
 			p.ps.add(k.Line, k.Column, "unknown key %q%s (known keys: %s)", key, didYouMean(key, topKeys), strings.Join(topKeys, ", "))
 		}
@@ -377,32 +385,41 @@ func versionRule(name, example string) string {
 }
 
 func (p *parser) entrypoint(v *yaml.Node) {
+	if argv, ok := p.command(v, "entrypoint", "the command that starts the app, such as [python, app.py]"); ok {
+		p.c.Entrypoint = argv
+	}
+}
+
+// command reads an exec-form command (entrypoint, release): a list of
+// strings, or a string split by shell word rules. what says what it is
+// for, in the message of an empty one.
+func (p *parser) command(v *yaml.Node, key, what string) ([]string, bool) {
 	var argv []string
 	switch {
 	case v.Kind == yaml.SequenceNode:
 		for _, item := range v.Content {
 			if item.Kind != yaml.ScalarNode || item.Tag == "!!null" {
-				p.ps.add(item.Line, item.Column, "entrypoint items must be strings, not %s", describe(item))
-				return
+				p.ps.add(item.Line, item.Column, "%s items must be strings, not %s", key, describe(item))
+				return nil, false
 			}
 			argv = append(argv, item.Value)
 		}
 	case v.Kind == yaml.ScalarNode && v.Tag != "!!null":
 		words, err := shellquote.Split(v.Value)
 		if err != nil {
-			p.ps.add(v.Line, v.Column, "entrypoint %q cannot be split into words: %v; write it as a list such as [python, app.py]", v.Value, err)
-			return
+			p.ps.add(v.Line, v.Column, "%s %q cannot be split into words: %v; write it as a list such as [python, app.py]", key, v.Value, err)
+			return nil, false
 		}
 		argv = words
 	default:
-		p.ps.add(v.Line, v.Column, "entrypoint must be a list such as [python, app.py] or a command string, not %s", describe(v))
-		return
+		p.ps.add(v.Line, v.Column, "%s must be a list such as [python, app.py] or a command string, not %s", key, describe(v))
+		return nil, false
 	}
 	if len(argv) == 0 || strings.TrimSpace(argv[0]) == "" {
-		p.ps.add(v.Line, v.Column, "entrypoint is empty; give the command that starts the app, such as [python, app.py]")
-		return
+		p.ps.add(v.Line, v.Column, "%s is empty; give %s", key, what)
+		return nil, false
 	}
-	p.c.Entrypoint = argv
+	return argv, true
 }
 
 func (p *parser) healthcheck(v *yaml.Node) {

@@ -164,10 +164,10 @@ func TestProblems(t *testing.T) {
 		want []string
 	}{
 		{"unknown key with suggestion", "runtime: go:1.22\nentrypiont: [x]\n", []string{
-			`.cupaas.yml:2:1: unknown key "entrypiont"; did you mean entrypoint? (known keys: name, runtime, entrypoint, port, healthcheck, replicas, autoscale, resources, services, env, dockerfile, domain, ingressClass)`,
+			`.cupaas.yml:2:1: unknown key "entrypiont"; did you mean entrypoint? (known keys: name, runtime, entrypoint, port, healthcheck, replicas, autoscale, resources, services, env, dockerfile, domain, ingressClass, release, history)`,
 		}},
 		{"unknown key without suggestion", "runtime: go:1.22\nfoo: 1\n", []string{
-			`.cupaas.yml:2:1: unknown key "foo" (known keys: name, runtime, entrypoint, port, healthcheck, replicas, autoscale, resources, services, env, dockerfile, domain, ingressClass)`,
+			`.cupaas.yml:2:1: unknown key "foo" (known keys: name, runtime, entrypoint, port, healthcheck, replicas, autoscale, resources, services, env, dockerfile, domain, ingressClass, release, history)`,
 		}},
 		{"unsupported language", "runtime: pyhton:3.11\n", []string{
 			`.cupaas.yml:1:10: unsupported runtime language "pyhton"; did you mean python? (supported: go, node, python)`,

@@ -64,6 +64,9 @@ type Options struct {
 	VerifyTimeout time.Duration
 	// LockWait is how long to wait for another deploy of the same app.
 	LockWait time.Duration
+	// History is how many releases to keep when .cupaas.yml says
+	// nothing (the setting history); 0 means the default, 20.
+	History int
 
 	DryRun  bool
 	Rebuild bool
@@ -105,6 +108,9 @@ type Report struct {
 	DryRun []string `json:"dryRun,omitempty"`
 	// Kept lists PersistentVolumeClaims of removed services, kept with their data.
 	Kept []string `json:"keptVolumeClaims,omitempty"`
+	// Release is the number of the release this deploy recorded (3 for
+	// v3); 0 when none was recorded.
+	Release int `json:"release,omitempty"`
 }
 
 // StepReport is one step of the pipeline.
@@ -200,7 +206,20 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		a      *app.App
 		url    string
 		tunnel *cluster.Tunnel
+		rel    *releaseRun
 	)
+	// startRelease numbers the release and records it as pending, once,
+	// just before the cluster changes (not in a dry run).
+	startRelease := func(ctx context.Context, s stepIO) {
+		if rel != nil || s.DryRun() {
+			return
+		}
+		rel = recordRelease(ctx, a.Kube, a.Name, a.Namespace, deployRecord(b, opts.Now()), historyOf(cfg, opts.History), s.Warn, namespaceObject(b.Objects)...)
+		if rel != nil {
+			d.report.Release = rel.rec.Version
+		}
+	}
+	d.optional("Release phase", func() bool { return len(cfg.Release) > 0 })
 	start := opts.Now()
 	err = d.run(ctx, []step{
 		{"Load .cupaas.yml", true, func(ctx context.Context, s stepIO) (result, error) {
@@ -245,8 +264,18 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			d.report.Image = b.Image
 			return res, err
 		}},
+		{"Release phase", true, func(ctx context.Context, s stepIO) (result, error) {
+			startRelease(ctx, s)
+			live := &logLines{log: s.Log, quiet: opts.Quiet}
+			defer live.flush()
+			version := 0
+			if rel != nil {
+				version = rel.rec.Version
+			}
+			return releasePhase(ctx, s, a, b, releaseJobName(a.Name, version, b.Tag), opts, live)
+		}},
 		{"Apply manifests", true, func(ctx context.Context, s stepIO) (result, error) {
-			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout)
+			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout, func() { startRelease(ctx, s) })
 			d.report.Kept = kept
 			return res, err
 		}},
@@ -268,6 +297,13 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return res, err
 		}},
 	})
+	notes, warnings := rel.finish(ctx, err, cl, opts.Runner)
+	for _, w := range warnings {
+		d.progress.Warnf("%s", w)
+	}
+	for _, n := range notes {
+		d.progress.Infof("%s", n)
+	}
 	if d.release != nil {
 		d.release()
 	}

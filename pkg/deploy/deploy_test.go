@@ -43,6 +43,14 @@ var counterApp = map[string]string{
 	"app.py":           "print(1)\n",
 }
 
+// stubReleases answers the release records' calls: there are none yet,
+// and writing one works. Registered first, so that it wins over broader
+// patterns.
+func stubReleases(f *runtest.Fake) {
+	f.StubPattern(`^kubectl --context minikube -n counter get secrets -l \S+,cupaas.dev/release -o json$`).Times(0).Stdout(`{"items":[]}`)
+	f.StubPattern(`^kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas-release -f -$`).Times(0)
+}
+
 // stubCluster answers every command of a deploy, as a cluster that already
 // runs the app and has its image (the no-change redeploy).
 func stubCluster(f *runtest.Fake, url string, imageCached bool) {
@@ -115,6 +123,7 @@ func TestTransientApplyIsRetried(t *testing.T) {
 	defer srv.Close()
 	dir := writeApp(t, counterApp)
 	f := runtest.New(t)
+	stubReleases(f)
 	f.StubPattern(`^kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas -f`).Stderr("The connection to the server 192.0.2.2:8443 was refused - did you specify the right host or port?\n").Exit(1)
 	stubCluster(f, srv.URL, false)
 	f.StubPattern(`^docker image inspect`).Times(0)
@@ -133,6 +142,7 @@ func TestTransientApplyIsRetried(t *testing.T) {
 func TestInvalidManifestFailsAtOnce(t *testing.T) {
 	dir := writeApp(t, counterApp)
 	f := runtest.New(t)
+	stubReleases(f)
 	f.StubPattern(`^kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas -f`).Stderr(`error: error validating "kubernetes.yaml": unknown field "replica"` + "\n").Exit(1)
 	f.StubPattern(`^kubectl --context minikube get namespace counter --ignore-not-found -o jsonpath`)
 	f.StubPattern(`^docker version`)
@@ -149,7 +159,7 @@ func TestInvalidManifestFailsAtOnce(t *testing.T) {
 	}
 	n := 0
 	for _, l := range f.Lines() {
-		if strings.Contains(l, " apply ") {
+		if strings.Contains(l, " apply ") && !strings.Contains(l, "=cupaas-release ") { // not a release record
 			n++
 		}
 	}
@@ -293,6 +303,7 @@ func TestApplyWaitsForATerminatingNamespace(t *testing.T) {
 	defer srv.Close()
 	dir := writeApp(t, counterApp)
 	f := runtest.New(t)
+	stubReleases(f)
 	f.StubPattern(`^kubectl --context minikube apply --server-side`).Times(1).Exit(1).
 		Stderr(`Error from server (Forbidden): error when creating "kubernetes.yaml": secrets "counter-redis" is forbidden: unable to create new content in namespace counter because it is being terminated` + "\n")
 	f.Stub("kubectl", "--context", "minikube", "get", "namespace", "counter", "--ignore-not-found", "-o", "name").Times(2).Stdout("namespace/counter\n")
@@ -309,7 +320,7 @@ func TestApplyWaitsForATerminatingNamespace(t *testing.T) {
 	}
 	n := 0
 	for _, l := range f.Lines() {
-		if strings.Contains(l, " apply --server-side") {
+		if strings.Contains(l, " apply --server-side") && !strings.Contains(l, "=cupaas-release ") {
 			n++
 		}
 	}
@@ -326,6 +337,7 @@ func TestApplyWaitsBeforeApplyingToADeletedNamespace(t *testing.T) {
 	defer srv.Close()
 	dir := writeApp(t, counterApp)
 	f := runtest.New(t)
+	stubReleases(f)
 	f.StubPattern(`get namespace counter --ignore-not-found -o jsonpath`).Stdout("2026-12-02T13:55:00Z")
 	f.Stub("kubectl", "--context", "minikube", "get", "namespace", "counter", "--ignore-not-found", "-o", "name").Stdout("namespace/counter\n")
 	f.Stub("kubectl", "--context", "minikube", "get", "namespace", "counter", "--ignore-not-found", "-o", "name")
@@ -342,7 +354,7 @@ func TestApplyWaitsBeforeApplyingToADeletedNamespace(t *testing.T) {
 	}
 	var order []string
 	for _, l := range f.Lines() {
-		if strings.Contains(l, " get namespace ") || strings.Contains(l, " apply --server-side") {
+		if strings.Contains(l, " get namespace ") || (strings.Contains(l, " apply --server-side") && !strings.Contains(l, "=cupaas-release ")) {
 			order = append(order, l)
 		}
 	}

@@ -53,6 +53,18 @@ type driver struct {
 	planned  []string
 	// release, when set, is called when the pipeline ends (the app lock).
 	release func() error
+	// when holds the conditions of optional steps, by name: a step whose
+	// condition is false is skipped without a line (the release phase of
+	// an app without a release command).
+	when map[string]func() bool
+}
+
+// optional makes the step name run only when cond says so at its turn.
+func (d *driver) optional(name string, cond func() bool) {
+	if d.when == nil {
+		d.when = map[string]func() bool{}
+	}
+	d.when[name] = cond
 }
 
 func newDriver(opts Options) *driver {
@@ -88,6 +100,9 @@ func (d *driver) stepIO(st *iostreams.Step) stepIO {
 func (d *driver) run(ctx context.Context, steps []step) error {
 	for _, s := range steps {
 		if d.opts.DryRun && !s.dryRun {
+			continue
+		}
+		if cond := d.when[s.name]; cond != nil && !cond() {
 			continue
 		}
 		st := d.progress.Start(s.name)

@@ -22,6 +22,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/home"
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
+	"github.com/cupaas/cupaas/pkg/release"
 	"github.com/cupaas/cupaas/pkg/render"
 	"github.com/cupaas/cupaas/pkg/run"
 )
@@ -39,6 +40,15 @@ type EnvOptions struct {
 	PollInterval time.Duration
 	// SettleDelay is the wait after the rollout (see settle); 0 means 2 s.
 	SettleDelay time.Duration
+	// Command (set, unset, import) and Keys (the names it changed) are
+	// recorded in the release; never a value.
+	Command string
+	Keys    []string
+	// History is how many releases to keep when the deployed config
+	// says nothing (the setting history); 0 means the default.
+	History int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Failure is a failed operation: what it means for the user (the
@@ -81,8 +91,11 @@ func (f *Failure) Lines() []string {
 // Secret goes on stdin: no value is ever in argv. When the cluster cannot
 // be reached, or the app is not as the last deploy left it, the change
 // stays stored, with a warning, and nil is returned.
-func UpdateEnv(ctx context.Context, o EnvOptions) error {
+func UpdateEnv(ctx context.Context, o EnvOptions) (err error) {
 	progress := o.Progress
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	last, err := o.Home.State()
 	if err != nil {
 		progress.Warnf("%v", err)
@@ -168,6 +181,30 @@ func UpdateEnv(ctx context.Context, o EnvOptions) error {
 	if err != nil {
 		return err
 	}
+	// Once the Secret is applied, the change is a release: recorded when
+	// the pods rolled (succeeded) or did not (failed).
+	rec := release.Record{
+		Time: o.Now().UTC(), Kind: release.KindEnv, EnvCommand: o.Command, Keys: o.Keys,
+		Image: last.Image, Tag: last.Tag, Commit: last.Commit, ConfigFile: last.ConfigFile, Config: string(deployed.Raw),
+		Services: serviceList(deployed), Env: b.Secrets,
+	}
+	secretApplied, rolled := false, false
+	defer func() {
+		if !secretApplied {
+			return
+		}
+		outcome := err
+		if outcome == nil && !rolled {
+			outcome = errors.New("the pods did not roll")
+		}
+		notes, warnings := recordOutcome(ctx, kc, deployed.Name, a.Namespace, rec, outcome, historyOf(deployed, o.History), cl, o.Runner)
+		for _, w := range warnings {
+			progress.Warnf("%s", w)
+		}
+		for _, n := range notes {
+			progress.Infof("%s", n)
+		}
+	}()
 	st := progress.Start("Apply secret " + secret.Name)
 	if _, err := kc.Apply(ctx, manifest); err != nil {
 		st.Fail("")
@@ -177,6 +214,7 @@ func UpdateEnv(ctx context.Context, o EnvOptions) error {
 		return notApplied(err)
 	}
 	st.Done("context " + last.Context)
+	secretApplied = true
 	st = progress.Start("Roll out")
 	kindName := "deployment/" + dep.Name
 	hash := dep.Spec.Template.Annotations[render.AnnotationConfigHash]
@@ -210,6 +248,7 @@ func UpdateEnv(ctx context.Context, o EnvOptions) error {
 		return &Failure{What: "the Secret is updated, but the pods did not roll; run `cupaas deploy` to see why", Err: err}
 	}
 	st.Done("")
+	rolled = true
 	// The pods now run with this config hash: the next deploy of the same
 	// config replaces nothing.
 	last.ConfigHash = hash

@@ -274,8 +274,10 @@ func publish(ctx context.Context, s stepIO, cl cluster.Cluster, h home.Home, b *
 }
 
 // 7. Apply, then delete what cupaas made for this app before but no longer
-// generates (PersistentVolumeClaims are kept: they hold data).
-func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration) (result, []string, error) {
+// generates (PersistentVolumeClaims are kept: they hold data). ready, when
+// set, is called just before the first apply, once a namespace being
+// deleted is gone (the release is recorded there).
+func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, ready func()) (result, []string, error) {
 	applyArgv := a.Kube.Argv(append(append([]string{}, kubectl.ApplyFlags...), "-f", manifest)...)
 	if s.DryRun() {
 		s.plan(a.Kube.Argv(a.DeletingArgs()...), "wait first when the namespace is being deleted")
@@ -301,6 +303,9 @@ func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects [
 	deleting, err := a.NamespaceDeleting(ctx)
 	if err == nil && deleting {
 		err = waitGone()
+	}
+	if err == nil && ready != nil {
+		ready()
 	}
 	if err == nil {
 		err = applyOnce()

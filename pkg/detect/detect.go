@@ -94,6 +94,10 @@ type Result struct {
 	Healthcheck Finding `json:"healthcheck"`
 	// Dockerfile is "Dockerfile" when the project has its own Dockerfile.
 	Dockerfile Finding `json:"dockerfile"`
+	// Release is the proposed command of the release phase (migrations),
+	// in shell-word form; ReleaseArgv the list. Empty when none was found.
+	Release     Finding  `json:"release"`
+	ReleaseArgv []string `json:"releaseArgv,omitempty"`
 	// Services are the backing services inferred from the dependencies of
 	// Language, each once, in the order they are first found (files in the
 	// order requirements.txt, pyproject.toml, Pipfile, setup.py; package.json
@@ -233,6 +237,7 @@ func detectFS(fsys fs.FS, dir string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	detectRelease(p, r)
 
 	if r.Language != "" && r.Dockerfile.Value != "" {
 		r.Notes = append(r.Notes, "found a Dockerfile too: cupaas generates its own from runtime:; to build yours instead, set dockerfile: Dockerfile in .cupaas.yml and remove entrypoint:")

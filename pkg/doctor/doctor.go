@@ -329,11 +329,6 @@ func probeContext() []byte {
 	return buf.Bytes()
 }
 
-// ImageRemover is a cluster that can remove an image from its nodes.
-type ImageRemover interface {
-	RemoveImage(ctx context.Context, ex cluster.Exec, image string) error
-}
-
 func (d *doctor) imageLoad(ctx context.Context) Result {
 	if r := d.after("Docker daemon", "cluster"); r != nil {
 		return *r
@@ -362,7 +357,7 @@ func (d *doctor) imageLoad(ctx context.Context) Result {
 		return fail(detail, d.Cluster.Hints().ImageNotOnNode)
 	}
 	detail := fmt.Sprintf("loaded %s into the node in %s", ProbeImage, took.Round(10*time.Millisecond))
-	if rm, ok := d.Cluster.(ImageRemover); ok {
+	if rm, ok := d.Cluster.(cluster.ImageRemover); ok {
 		if err := rm.RemoveImage(ctx, ex, ProbeImage); err != nil {
 			detail += "; could not remove it from the node (" + why(err) + "), the next check reuses it"
 		} else {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,7 +24,7 @@ import (
 
 // Keys are the settings a user may set in the config file or as CUPAAS_*
 // variables (a '-' becomes '_': CUPAAS_CONTEXT, CUPAAS_TIMEOUT).
-var Keys = []string{"context", "timeout", "wait", "cluster", "registry"}
+var Keys = []string{"context", "timeout", "wait", "cluster", "registry", "history"}
 
 // Settings are the user-level defaults.
 type Settings struct {
@@ -146,4 +147,19 @@ func (s *Settings) source(flags *pflag.FlagSet, key string) string {
 		return s.path
 	}
 	return "the default"
+}
+
+// History is the setting history: how many releases of an app to keep
+// when its .cupaas.yml says nothing; 0 when it is not set. A value that is
+// not a whole number from 1 to 1000 names where it came from.
+func (s *Settings) History(flags *pflag.FlagSet) (int, error) {
+	raw := s.String(flags, "history")
+	if raw == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(raw))
+	if err != nil || n < 1 || n > 1000 {
+		return 0, fmt.Errorf("invalid history %q (from %s): use a whole number of releases to keep, from 1 to 1000", raw, s.source(flags, "history"))
+	}
+	return n, nil
 }

@@ -105,7 +105,7 @@ func TestFileErrorsNameTheFile(t *testing.T) {
 	for _, tc := range []struct {
 		name, content, want string
 	}{
-		{"unknown key", "context: m\ntimeot: 5m\n", `unknown setting "timeot" (known: context, timeout, wait, cluster, registry)`},
+		{"unknown key", "context: m\ntimeot: 5m\n", `unknown setting "timeot" (known: context, timeout, wait, cluster, registry, history)`},
 		{"nested unknown key", "context:\n  name: m\n", `unknown setting "context.name"`},
 		{"malformed YAML", "context: m\n  timeout: [\n", "cannot read the cupaas settings file"},
 		{"not a mapping", "- context\n", "cannot read the cupaas settings file"},

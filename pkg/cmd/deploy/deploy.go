@@ -63,6 +63,9 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 			if opts.LockWait, err = s.Duration(fl, "wait"); err != nil {
 				return cmdutil.FlagErrorf("%v", err)
 			}
+			if opts.History, err = s.History(fl); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
 			if opts.Verbose && opts.Quiet {
 				return cmdutil.FlagErrorf("--verbose and --quiet cannot be used together")
 			}
@@ -137,6 +140,9 @@ func Run(ctx context.Context, opts deploy.Options) error {
 		fmt.Fprintf(io.Out, "  namespace: %s (context %s)\n", rep.Namespace, rep.Context)
 		if rep.Commit != "" {
 			fmt.Fprintf(io.Out, "  commit:    %s\n", rep.Commit)
+		}
+		if rep.Release > 0 {
+			fmt.Fprintf(io.Out, "  release:   v%d\n", rep.Release)
 		}
 		fmt.Fprintln(io.Out, rep.URL)
 	}

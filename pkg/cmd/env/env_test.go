@@ -194,6 +194,7 @@ func TestApplySendsSecretOnStdinOnly(t *testing.T) {
 	}
 	f := runtest.New(t)
 	stubRunningImage(f, "cupaas/app:0123456789ab")
+	stubReleases(f)
 	f.Stub("kubectl", "--context", "minikube", "apply", "--server-side", "--force-conflicts", "--field-manager=cupaas", "-f", "-").Stdout("secret/app-env serverside-applied\n")
 	f.StubPattern(`^kubectl --context minikube -n app patch deployment/app --type merge --field-manager=cupaas-env -p .*cupaas.dev/config-hash.*[0-9a-f]{16}`)
 	f.Stub("kubectl", "--context", "minikube", "-n", "app", "rollout", "status", "deployment/app", "--timeout", "5m0s")
@@ -244,6 +245,7 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 
 	f := runtest.New(t)
 	stubRunningImage(f, "cupaas/app:0123456789ab")
+	stubReleases(f)
 	f.StubPattern(`apply --server-side`)
 	f.Stub("kubectl", "--context", "minikube", "-n", "app", "patch", "deployment/app", "--type", "merge", "--field-manager=cupaas-env",
 		"-p", `{"spec":{"template":{"metadata":{"annotations":{"`+render.AnnotationConfigHash+`":"`+hash+`"}}}}}`)
@@ -297,6 +299,7 @@ func TestApplyOutcomes(t *testing.T) {
 		{
 			name: "rollout fails: exit 1, the Secret is updated",
 			stubs: func(f *runtest.Fake) {
+				stubReleases(f)
 				f.StubPattern(`apply --server-side --force-conflicts --field-manager=cupaas -f -`)
 				f.StubPattern(`patch deployment/app`)
 				f.StubPattern(`rollout status deployment/app`).Stderr("error: deployment \"app\" exceeded its progress deadline\n").Exit(1)
@@ -343,6 +346,7 @@ func TestApplyOutcomes(t *testing.T) {
 		{
 			name: "--timeout reaches the rollout",
 			stubs: func(f *runtest.Fake) {
+				stubReleases(f)
 				f.StubPattern(`apply --server-side --force-conflicts --field-manager=cupaas -f -`)
 				f.StubPattern(`patch deployment/app`)
 				f.Stub("kubectl", "--context", "minikube", "-n", "app", "rollout", "status", "deployment/app", "--timeout", "30s")
@@ -598,6 +602,7 @@ func TestApplyUsesTheClusterCredentials(t *testing.T) {
 	}
 	f := runtest.New(t)
 	stubRunningImage(f, "cupaas/app:0123456789ab")
+	stubReleases(f)
 	pw := base64.StdEncoding.EncodeToString([]byte("cluster-pw"))
 	f.StubPattern(`^kubectl --context minikube -n app get secrets -l \S+ -o json$`).Stdout(`{"items":[{"metadata":{"name":"app-redis"},"data":{"REDIS_PASSWORD":"` + pw + `"}}]}`)
 	f.StubPattern(`apply --server-side`)
@@ -609,8 +614,8 @@ func TestApplyUsesTheClusterCredentials(t *testing.T) {
 	}
 	var applied string
 	for _, c := range f.Calls() {
-		if strings.Contains(c.Line(), " apply ") {
-			applied = c.StdinData
+		if strings.Contains(c.Line(), " apply ") && applied == "" {
+			applied = c.StdinData // the Secret; the release record follows
 		}
 		if strings.Contains(c.Line(), "get secrets") && !c.Sensitive {
 			t.Fatal("the secrets were read without marking the command sensitive")
@@ -634,6 +639,7 @@ func TestApplyWithAnOldStateWarns(t *testing.T) {
 	}
 	f := runtest.New(t)
 	stubRunningImage(f, "cupaas/app:0123456789ab")
+	stubReleases(f)
 	f.StubPattern(`apply --server-side`)
 	f.StubPattern(`patch deployment/app`)
 	f.StubPattern(`rollout status deployment/app`)
@@ -644,6 +650,13 @@ func TestApplyWithAnOldStateWarns(t *testing.T) {
 	if !strings.Contains(stderr, "does not record the deployed .cupaas.yml (an older cupaas wrote it): applying with the current one") {
 		t.Fatalf("stderr:\n%s", stderr)
 	}
+}
+
+// stubReleases answers the list of the release records (none yet): an
+// applied change is recorded.
+func stubReleases(f *runtest.Fake) {
+	f.StubPattern(`^kubectl --context minikube -n app get secrets -l \S+,cupaas.dev/release -o json$`).Times(0).Stdout(`{"items":[]}`)
+	f.StubPattern(`^kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas-release -f -$`).Times(0)
 }
 
 // stubRunningImage answers env apply's check of the image the cluster runs.

@@ -127,6 +127,7 @@ func TestInterruptAfterStoreSaysWhatToDo(t *testing.T) {
 				f.StubPattern(`apply --server-side`).Do(interrupt)
 			default:
 				stubRunningImage(f, "cupaas/app:0123456789ab")
+				stubReleases(f) // the interrupted change is recorded as failed
 				f.StubPattern(`apply --server-side`)
 				f.StubPattern(`patch deployment/app`)
 				f.StubPattern(`rollout status`).Do(interrupt)

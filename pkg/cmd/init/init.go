@@ -52,6 +52,8 @@ type Answers struct {
 	Healthcheck string
 	Dockerfile  string
 	Services    []string // "name" or "name:version"
+	// Release is the release phase's command, in shell-word form.
+	Release string
 }
 
 // NewCmdInit returns the command. runF replaces the run function in tests.
@@ -241,6 +243,10 @@ func answersFrom(r *detect.Result) (Answers, []DetectedValue) {
 	for _, s := range r.Services {
 		a.Services = append(a.Services, s.Name)
 		note("service", s.Name, s.Reason)
+	}
+	if len(r.ReleaseArgv) > 0 {
+		a.Release = shellquote.Join(r.ReleaseArgv...)
+		note("release", a.Release, r.Release.Reason)
 	}
 	return a, d
 }

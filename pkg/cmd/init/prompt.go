@@ -61,6 +61,8 @@ func promptForm(io *iostreams.IOStreams, a *Answers) error {
 				return nil
 			}),
 		huh.NewMultiSelect[string]().Title("Backing services").Options(opts...).Value(&services),
+		huh.NewInput().Title("Release command").Description("runs once per deploy before the new pods start (migrations); empty for none").Value(&a.Release).
+			Validate(func(s string) error { _, err := shellquote.Split(s); return err }),
 		huh.NewConfirm().Title("Write .cupaas.yml?").Value(&ok),
 	)
 	form := huh.NewForm(huh.NewGroup(fields...)).WithInput(io.In).WithOutput(io.ErrOut)

@@ -72,6 +72,17 @@ func Render(a Answers) ([]byte, error) {
 		}
 		add("services", seq, "")
 	}
+	if a.Release != "" {
+		argv, err := shellquote.Split(a.Release)
+		if err != nil {
+			return nil, fmt.Errorf("release %q cannot be split into words: %v", a.Release, err)
+		}
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, w := range argv {
+			seq.Content = append(seq.Content, str(w))
+		}
+		add("release", seq, "runs once per deploy, before the app's new pods start")
+	}
 	var b bytes.Buffer
 	// Editors with the YAML language server read the schema from this line.
 	b.WriteString(schema.Modeline(build.Current().Version) + "\n")

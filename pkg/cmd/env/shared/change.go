@@ -141,7 +141,7 @@ func Change(opts *Options, command, what string, edit Edit) error {
 	} else if len(added) > 0 {
 		progress.Infof("Added %s to .gitignore, so that your secrets stay out of git", envfile.Name)
 	}
-	err = apply(ctx, opts, progress)
+	err = apply(ctx, opts, progress, strings.TrimPrefix(command, "env "), keys)
 	if ctx.Err() != nil {
 		return interrupted(command, what, keys)
 	}
@@ -150,7 +150,7 @@ func Change(opts *Options, command, what string, edit Edit) error {
 
 // apply applies the stored change to the cluster the app was last
 // deployed to (see deploy.UpdateEnv), unless --no-apply.
-func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) error {
+func apply(ctx context.Context, opts *Options, progress *iostreams.Progress, command string, keys []string) error {
 	if opts.NoApply {
 		progress.Infof("Stored; it applies on the next `cupaas deploy`")
 		return nil
@@ -161,7 +161,7 @@ func apply(ctx context.Context, opts *Options, progress *iostreams.Progress) err
 	}
 	return deploy.UpdateEnv(ctx, deploy.EnvOptions{
 		Progress: progress, Runner: opts.Runner, Home: home.Of(opts.Dir), Config: current,
-		Timeout: opts.Timeout, PollInterval: opts.PollInterval,
+		Timeout: opts.Timeout, PollInterval: opts.PollInterval, Command: command, Keys: keys,
 	})
 }
 
