@@ -78,7 +78,7 @@ type Options struct {
 	PollInterval time.Duration
 	// SettleDelay is how long the Roll out step waits after replacing the
 	// app's pods, for the Service to stop sending requests to the old
-	// ones; 0 means 2 s.
+	// ones, when the Service's EndpointSlices cannot be read; 0 means 2 s.
 	SettleDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -101,6 +101,9 @@ type Report struct {
 	DryRun []string `json:"dryRun,omitempty"`
 	// Kept lists PersistentVolumeClaims of removed services, kept with their data.
 	Kept []string `json:"keptVolumeClaims,omitempty"`
+	// UpToDate says the app ran as it would be deployed: nothing was
+	// built, applied or waited for.
+	UpToDate bool `json:"upToDate,omitempty"`
 }
 
 // StepReport is one step of the pipeline.
@@ -181,6 +184,20 @@ func (o *Options) defaults() {
 // Run deploys the app. The report is returned even on failure. When the
 // URL needs a tunnel held open, the tunnel is returned running: the caller
 // keeps it (Tunnel.Wait) or stops it.
+//
+// The pipeline is a list of phases (see phase); the steps of a phase's
+// lanes run side by side:
+//
+//	load      Load .cupaas.yml
+//	check     Preflight  |  Source, then Check what runs (the no-change path)
+//	render    Render
+//	services  Build image, Load image  |  Apply services, Roll out services
+//	app       Apply manifests, then Roll out  |  Get URL
+//	verify    Verify
+//
+// A new phase between the services and the app (such as a release job that
+// needs the services ready and the image on the node) goes between those
+// two entries of Run's list.
 func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 	opts.defaults()
 	d := newDriver(opts)
@@ -193,10 +210,13 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		a      *app.App
 		url    string
 		tunnel *cluster.Tunnel
+		// servicesApplied says Apply services ran: the namespace exists
+		// and is not being deleted.
+		servicesApplied bool
 	)
 	start := opts.Now()
-	err := d.run(ctx, []step{
-		{"Load .cupaas.yml", true, func(ctx context.Context, s stepIO) (result, error) {
+	_, err := d.run(ctx, []phase{
+		seq("load", step{"Load .cupaas.yml", true, func(ctx context.Context, s stepIO) (result, error) {
 			var lk *lock.Lock
 			var err error
 			if opts.Commit == nil && opts.Ref != "" {
@@ -215,41 +235,78 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			a.Quiet, a.Now = opts.Runner, opts.Now
 			d.report.Namespace = a.Namespace
 			return result{detail: cfg.Name}, nil
-		}},
-		{"Preflight", true, func(ctx context.Context, s stepIO) (result, error) {
-			return preflight(ctx, s, cl)
-		}},
-		{"Source", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			b, res, err = source(ctx, s, h, cfg, cl, opts.Branch)
+		}}),
+		par("check", []step{
+			{"Preflight", true, func(ctx context.Context, s stepIO) (result, error) {
+				return preflight(ctx, s, cl)
+			}},
+		}, []step{
+			{"Source", true, func(ctx context.Context, s stepIO) (res result, err error) {
+				var src *bundle.Bundle
+				src, res, err = source(ctx, s, h, cfg, cl, opts.Branch)
+				if src != nil {
+					d.mu.Lock()
+					d.report.Image, d.report.Commit = src.Image, src.Git.Revision()
+					d.mu.Unlock()
+				}
+				b = src
+				return res, err
+			}},
+			{"Check what runs", false, func(ctx context.Context, s stepIO) (result, error) {
+				res, err := upToDate(ctx, s, opts, a, last, b, cl.Context())
+				if err == nil && res.finished {
+					d.mu.Lock()
+					d.report.URL, d.report.Image, d.report.UpToDate = last.URL, last.Image, true
+					d.mu.Unlock()
+				}
+				return res, err
+			}},
+		}),
+		seq("render", step{"Render", true, func(ctx context.Context, s stepIO) (res result, err error) {
+			b, res, err = renderFiles(ctx, s, h, a, b, cl)
 			if b != nil {
-				d.report.Image, d.report.Commit = b.Image, b.Git.Revision()
+				d.report.Image = b.Image
 			}
 			return res, err
-		}},
-		{"Render", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			b, res, err = renderFiles(ctx, s, h, a, b, cl)
-			return res, err
-		}},
-		{"Build image", true, func(ctx context.Context, s stepIO) (result, error) {
-			return build(ctx, s, opts.Dir, b, buildReason(opts.Rebuild, b, last), opts.Rebuild)
-		}},
-		{cl.PublishStep(), true, func(ctx context.Context, s stepIO) (result, error) {
-			return publish(ctx, s, cl, b.Image, opts.Rebuild)
-		}},
-		{"Apply manifests", true, func(ctx context.Context, s stepIO) (result, error) {
-			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout)
+		}}),
+		par("services", []step{
+			{"Build image", true, func(ctx context.Context, s stepIO) (result, error) {
+				return build(ctx, s, opts.Dir, b, buildReason(opts.Rebuild, b, last), opts.Rebuild)
+			}},
+			{cl.PublishStep(), true, func(ctx context.Context, s stepIO) (result, error) {
+				return publish(ctx, s, cl, b.Image, opts.Rebuild)
+			}},
+		}, []step{
+			{"Apply services", true, func(ctx context.Context, s stepIO) (result, error) {
+				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout)
+				servicesApplied = err == nil && !res.hidden
+				return res, err
+			}},
+			{"Roll out services", true, func(ctx context.Context, s stepIO) (result, error) {
+				return rolloutServices(ctx, s, a, workloads(b.Objects), opts)
+			}},
+		}),
+		// A release phase (after the services are ready and the image
+		// is on the node, before the app rolls out) goes here.
+		seq("apply", step{"Apply manifests", true, func(ctx context.Context, s stepIO) (result, error) {
+			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout, servicesApplied)
 			d.report.Kept = kept
 			return res, err
-		}},
-		{"Roll out", true, func(ctx context.Context, s stepIO) (result, error) {
-			return rollout(ctx, s, a, workloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
-		}},
-		{"Get URL", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			url, tunnel, res, err = getURL(ctx, s, cl, a)
-			d.report.URL = url
-			return res, err
-		}},
-		{"Verify", false, func(ctx context.Context, s stepIO) (result, error) {
+		}}),
+		par("app", []step{
+			{"Roll out", true, func(ctx context.Context, s stepIO) (result, error) {
+				return rollout(ctx, s, a, appWorkloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
+			}},
+		}, []step{
+			{"Get URL", true, func(ctx context.Context, s stepIO) (res result, err error) {
+				url, tunnel, res, err = getURL(ctx, s, cl, a)
+				d.mu.Lock()
+				d.report.URL = url
+				d.mu.Unlock()
+				return res, err
+			}},
+		}),
+		seq("verify", step{"Verify", false, func(ctx context.Context, s stepIO) (result, error) {
 			res, err := verify(ctx, opts, a, url, cfg.Healthcheck)
 			if err == nil {
 				if err := h.SaveState(newState(cl.Context(), b, url, opts.Now())); err != nil {
@@ -257,7 +314,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				}
 			}
 			return res, err
-		}},
+		}}),
 	})
 	if d.release != nil {
 		d.release()

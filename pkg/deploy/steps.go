@@ -153,6 +153,9 @@ func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bund
 	if err := b.Write(h.BuildDir()); err != nil {
 		return b, result{}, err
 	}
+	if err := writeServices(h.BuildDir(), b.Objects); err != nil {
+		return b, result{}, err
+	}
 	return b, result{detail: fmt.Sprintf("%d objects in %s", len(b.Objects), BuildDir)}, nil
 }
 
@@ -261,34 +264,65 @@ func publish(ctx context.Context, s stepIO, cl cluster.Cluster, image string, re
 	return result{detail: "cached: the node has " + image, cached: true}, nil
 }
 
-// 7. Apply, then delete what cupaas made for this app before but no longer
-// generates (PersistentVolumeClaims are kept: they hold data).
-func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration) (result, []string, error) {
+// 7a. Apply services: the objects of the app's services (with the
+// namespace) go to the cluster as soon as they are rendered, so that the
+// databases start while the image is built; nothing when there are none.
+func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration) (result, error) {
+	n := len(serviceObjects(objects))
+	if n == 0 {
+		return result{hidden: true}, nil
+	}
 	applyArgv := a.Kube.Argv(append(append([]string{}, kubectl.ApplyFlags...), "-f", manifest)...)
 	if s.DryRun() {
 		s.plan(a.Kube.Argv(a.DeletingArgs()...), "wait first when the namespace is being deleted")
-		s.plan(applyArgv, "")
-		s.plan(a.Kube.Argv(a.PruneArgs()...), "find objects of this app that are no longer generated, to delete them")
-		s.plan(a.Kube.Argv(a.ClaimsArgs()...), "find volume claims of removed services, to keep and report them")
-		return result{}, nil, nil
+		s.plan(applyArgv, "the services first: they start while the image is built")
+		return result{}, nil
 	}
+	if err := applyFile(ctx, s, a, applyArgv, timeout, true); err != nil {
+		return result{}, err
+	}
+	return result{detail: fmt.Sprintf("%d objects", n)}, nil
+}
+
+// 7b. Roll out services: their StatefulSets become ready, diagnosed as
+// the app's rollout is.
+func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options) (result, error) {
+	var svc []app.Workload
+	for _, t := range targets {
+		if !t.IsApp {
+			svc = append(svc, t)
+		}
+	}
+	if len(svc) == 0 {
+		return result{hidden: true}, nil
+	}
+	return waitWorkloads(ctx, s, a, svc, opts)
+}
+
+// applyFile runs the apply argv. A namespace deleted just before
+// (`kubectl delete namespace`) takes everything in it along, what is
+// applied now included: when checkNamespace is set, it first waits until
+// such a namespace is gone, which takes seconds. An apply that meets one
+// anyway (it was deleted since the check) is refused, and is done again
+// too.
+func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, timeout time.Duration, checkNamespace bool) error {
 	applyOnce := func() error {
 		_, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
 			return s.Runner.Run(ctx, run.Cmd{Argv: applyArgv})
 		})
 		return err
 	}
-	// A namespace deleted just before (`kubectl delete namespace`) takes
-	// everything in it along, what is applied now included: wait until it
-	// is gone, which takes seconds. An apply that meets one anyway (it
-	// was deleted since the check) is refused, and is done again too.
 	waitGone := func() error {
 		s.Log(fmt.Sprintf("namespace %s is being deleted; waiting for it to be gone, then applying again", a.Namespace))
 		return a.WaitNamespaceGone(ctx, timeout, time.Second)
 	}
-	deleting, err := a.NamespaceDeleting(ctx)
-	if err == nil && deleting {
-		err = waitGone()
+	var err error
+	if checkNamespace {
+		var deleting bool
+		deleting, err = a.NamespaceDeleting(ctx)
+		if err == nil && deleting {
+			err = waitGone()
+		}
 	}
 	if err == nil {
 		err = applyOnce()
@@ -298,7 +332,24 @@ func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects [
 			}
 		}
 	}
-	if err != nil {
+	return err
+}
+
+// 7c. Apply all the manifests, then delete what cupaas made for this app
+// before but no longer generates (PersistentVolumeClaims are kept: they
+// hold data). After Apply services the namespace is known to be there.
+func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, servicesApplied bool) (result, []string, error) {
+	applyArgv := a.Kube.Argv(append(append([]string{}, kubectl.ApplyFlags...), "-f", manifest)...)
+	if s.DryRun() {
+		if !servicesApplied && len(serviceObjects(objects)) == 0 {
+			s.plan(a.Kube.Argv(a.DeletingArgs()...), "wait first when the namespace is being deleted")
+		}
+		s.plan(applyArgv, "")
+		s.plan(a.Kube.Argv(a.PruneArgs()...), "find objects of this app that are no longer generated, to delete them")
+		s.plan(a.Kube.Argv(a.ClaimsArgs()...), "find volume claims of removed services, to keep and report them")
+		return result{}, nil, nil
+	}
+	if err := applyFile(ctx, s, a, applyArgv, timeout, !servicesApplied); err != nil {
 		return result{}, nil, err
 	}
 	removed, kept, err := a.Prune(ctx, objects, func(obj string) {
@@ -344,9 +395,25 @@ func appHash(objects []runtime.Object) string {
 	return ""
 }
 
-// 8. Roll out, diagnosing a failure instead of waiting for the timeout.
-// After replacing running pods, it waits for the Service to drop them.
+// 8. Roll out the app, diagnosing a failure instead of waiting for the
+// timeout. After replacing running pods, it waits for the Service to drop
+// them.
 func rollout(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, replaced bool, opts Options) (result, error) {
+	res, err := waitWorkloads(ctx, s, a, targets, opts)
+	if err != nil || s.DryRun() {
+		return res, err
+	}
+	if replaced {
+		res.detail += ", old pods replaced"
+		if err := dropOldEndpoints(ctx, s.Warn, a, targets, opts.SettleDelay); err != nil {
+			return result{}, err
+		}
+	}
+	return res, nil
+}
+
+// waitWorkloads waits for targets, one after the other.
+func waitWorkloads(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options) (result, error) {
 	if s.DryRun() {
 		for _, t := range targets {
 			s.plan(a.Kube.Argv(kubectl.RolloutStatusArgs(a.Namespace, t.KindName, opts.Timeout)...), "")
@@ -359,14 +426,18 @@ func rollout(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, 
 			return result{}, err
 		}
 	}
-	detail := fmt.Sprintf("%d workload(s) ready", len(targets))
-	if replaced {
-		detail += ", old pods replaced"
-		if err := settle(ctx, opts.SettleDelay); err != nil {
-			return result{}, err
+	return result{detail: fmt.Sprintf("%d workload(s) ready", len(targets))}, nil
+}
+
+// appWorkloads are the app's own workloads (its Deployment).
+func appWorkloads(objects []runtime.Object) []app.Workload {
+	var out []app.Workload
+	for _, w := range workloads(objects) {
+		if w.IsApp {
+			out = append(out, w)
 		}
 	}
-	return result{detail: detail}, nil
+	return out
 }
 
 // replacedPods reports whether this deploy replaces running pods of the
@@ -376,21 +447,6 @@ func replacedPods(last *state.State, kubeContext, name string, b *bundle.Bundle)
 		return false // nothing of ours ran there before
 	}
 	return last.Image != b.Image || last.ConfigHash != appHash(b.Objects)
-}
-
-// settle gives the Service time to drop replaced pods: they leave its
-// endpoints as soon as they start terminating, and kube-proxy applies such
-// changes at most once a second. Without it the URL may still answer with
-// the old version right after the command. Waiting for the old pods to be
-// gone would take their whole grace period (30 s for an app that ignores
-// SIGTERM).
-func settle(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }
 
 // 9. The URL, from the cluster.
@@ -412,6 +468,7 @@ func newState(kubeContext string, b *bundle.Bundle, url string, now time.Time) s
 		App: b.Config.Name, Namespace: b.Config.Name, Context: kubeContext, Image: b.Image, Tag: b.Tag,
 		Commit: b.Git.Revision(), URL: url, DeployedAt: now.UTC(),
 		ConfigFile: configFileName(b.Config), Config: string(b.Config.Raw), ConfigHash: appHash(b.Objects),
+		ManifestsHash: manifestsHash(b.Objects),
 	}
 }
 

@@ -33,6 +33,9 @@ type State struct {
 	ConfigFile string `json:"configFile,omitempty"`
 	// ConfigHash is the config hash of the app's pod template that runs.
 	ConfigHash string `json:"configHash,omitempty"`
+	// ManifestsHash is a hash of the applied objects but the app image's
+	// name (see deploy): the same hash and tag make a no-change deploy.
+	ManifestsHash string `json:"manifestsHash,omitempty"`
 	Config     string `json:"config,omitempty"`
 }
 
