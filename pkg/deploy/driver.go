@@ -166,6 +166,8 @@ type outcome struct {
 	st   *iostreams.Step
 	// state: pending, then done; or skipped (its lane stopped before it).
 	done, skipped bool
+	// stopped: it failed because another lane's failure stopped it.
+	stopped bool
 }
 
 // runStep runs one step and times it.
@@ -237,14 +239,25 @@ func (d *driver) addStep(sr StepReport) {
 
 // runLanes runs a phase's lanes side by side. Lines are printed in the
 // phase's order (lane by lane), each as soon as it and the lines before it
-// are done, with the step's own time. The first failure stops the other
-// lanes (their running step is shown as stopped) and is the error; a step
-// that finishes the pipeline stops them too, and they are not shown.
+// are done, with the step's own time. A failure stops the other lanes but
+// the first (their running step is shown as stopped): the first lane is
+// the phase's main work, and its failure, a diagnosis, is the one to show,
+// so it always runs to its end. A step that finishes the pipeline stops
+// every lane, and what it stopped is not shown.
 func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err error) {
 	steps := p.steps()
 	outs := make([]outcome, len(steps))
-	lctx, stop := context.WithCancel(ctx)
-	defer stop()
+	mainCtx, stopMain := context.WithCancel(ctx)
+	lctx, stop := context.WithCancel(mainCtx)
+	defer func() {
+		// After a phase that went well the contexts stay: a step may
+		// leave a process running that outlives it (the tunnel of Get
+		// URL), which ends with ctx or when its owner stops it.
+		if err != nil || finished {
+			stop()
+			stopMain()
+		}
+	}()
 	var (
 		mu         sync.Mutex
 		next       int     // the next line to print
@@ -261,14 +274,12 @@ func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err erro
 			if o.skipped {
 				continue
 			}
-			if endedEarly && (o.err != nil || o.st == nil) {
-				if o.st != nil {
-					o.st.Drop()
-				}
+			if endedEarly && o.err != nil {
+				o.st.Drop()
 				continue
 			}
 			var by *string
-			if failed != nil && name != *failed {
+			if o.stopped {
 				by = failed
 			}
 			if e := d.show(ctx, name, o, by); e != nil && firstErr == nil {
@@ -278,12 +289,16 @@ func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err erro
 	}
 	var wg sync.WaitGroup
 	base := 0
-	for _, lane := range p.lanes {
+	for li, lane := range p.lanes {
+		lc := lctx
+		if li == 0 {
+			lc = mainCtx
+		}
 		wg.Add(1)
-		go func(first int, lane []step) {
+		go func(first int, lane []step, lc context.Context) {
 			defer wg.Done()
 			for i, s := range lane {
-				if lctx.Err() != nil {
+				if lc.Err() != nil {
 					mu.Lock()
 					for j := first + i; j < first+len(lane); j++ {
 						outs[j].skipped = true
@@ -292,22 +307,34 @@ func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err erro
 					mu.Unlock()
 					return
 				}
-				o := d.runStep(lctx, s, d.progress.Start(s.name))
+				o := d.runStep(lc, s, d.progress.Start(s.name))
 				mu.Lock()
-				outs[first+i] = o
 				switch {
-				case o.err != nil && failed == nil && !endedEarly && ctx.Err() == nil:
+				case o.err != nil && ctx.Err() == nil && failed != nil && lc.Err() != nil:
+					o.stopped = true
+				case o.err != nil && ctx.Err() == nil && failed == nil && !endedEarly:
 					name := s.name
 					failed = &name
 					stop()
 				case o.err == nil && o.res.finished:
 					endedEarly = true
-					stop()
+					stopMain()
 				}
+				outs[first+i] = o
 				flush()
+				failedHere := o.err != nil
 				mu.Unlock()
+				if failedHere {
+					mu.Lock()
+					for j := first + i + 1; j < first+len(lane); j++ {
+						outs[j].skipped = true
+					}
+					flush()
+					mu.Unlock()
+					return
+				}
 			}
-		}(base, lane)
+		}(base, lane, lc)
 		base += len(lane)
 	}
 	wg.Wait()

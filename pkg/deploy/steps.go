@@ -82,16 +82,24 @@ func preflight(ctx context.Context, s stepIO, cl cluster.Cluster) (result, error
 	}
 	done := result{detail: "context " + cl.Context()}
 	dockerArgv := []string{"docker", "version", "--format", "{{.Server.Version}}"}
-	if !s.plan(dockerArgv, "the Docker daemon answers") {
-		if _, err := s.Runner.Run(ctx, run.Cmd{Argv: dockerArgv}); err != nil {
-			if ctx.Err() != nil {
-				return result{}, err
-			}
-			return result{}, &cluster.Error{Err: errors.New("the Docker daemon does not answer: start Docker (Docker Desktop, or `sudo systemctl start docker`)"), Details: Lines(err)}
-		}
+	if s.plan(dockerArgv, "the Docker daemon answers") {
+		return done, cl.Check(ctx, s.Exec)
 	}
-	if err := cl.Check(ctx, s.Exec); err != nil {
-		return result{}, err
+	// Docker and the cluster are asked at the same time.
+	dockerErr := make(chan error, 1)
+	go func() {
+		_, err := s.Runner.Run(ctx, run.Cmd{Argv: dockerArgv})
+		dockerErr <- err
+	}()
+	clusterErr := cl.Check(ctx, s.Exec)
+	if err := <-dockerErr; err != nil {
+		if ctx.Err() != nil {
+			return result{}, err
+		}
+		return result{}, &cluster.Error{Err: errors.New("the Docker daemon does not answer: start Docker (Docker Desktop, or `sudo systemctl start docker`)"), Details: Lines(err)}
+	}
+	if clusterErr != nil {
+		return result{}, clusterErr
 	}
 	return done, nil
 }

@@ -269,4 +269,3 @@ func settle(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
-
