@@ -189,24 +189,29 @@ func (o *Options) defaults() {
 // lanes run side by side:
 //
 //	load      Load .cupaas.yml
-//	check     Preflight  |  Source, then Check what runs (the no-change path)
-//	render    Render
-//	services  Build image, Load image  |  Apply services, Roll out services
-//	app       Apply manifests, then Roll out  |  Get URL
+//	prepare   Preflight
+//	          | Source, Check what runs (the no-change path), Build image, Publish image*
+//	          | Render*, Apply services, Roll out services
+//	apply     Apply manifests
+//	app       Roll out | Get URL
 //	verify    Verify
 //
-// A new phase between the services and the app (such as a release job that
-// needs the services ready and the image on the node) goes between those
-// two entries of Run's list.
+// (* waits for the Preflight, which picks how the image reaches the nodes,
+// and Render for the Source too.) A new phase between the services and the
+// app (such as a release job that needs the services ready and the image
+// on the node) goes between the prepare and apply entries of Run's list.
 func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 	opts.defaults()
 	d := newDriver(opts)
 	cl := cluster.For(opts.Context)
 	h := home.Of(opts.Dir)
 	var (
-		cfg    *config.Config
-		last   *state.State
-		b      *bundle.Bundle
+		cfg  *config.Config
+		last *state.State
+		// src is the app as the Source step found it, which the image
+		// lane builds; b is the same app rendered for the cluster once
+		// the preflight picked how its image reaches the nodes.
+		src, b *bundle.Bundle
 		a      *app.App
 		url    string
 		tunnel *cluster.Tunnel
@@ -216,7 +221,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 	)
 	start := opts.Now()
 	_, err := d.run(ctx, []phase{
-		seq("load", step{"Load .cupaas.yml", true, func(ctx context.Context, s stepIO) (result, error) {
+		seq("load", step{name: "Load .cupaas.yml", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
 			var lk *lock.Lock
 			var err error
 			if opts.Commit == nil && opts.Ref != "" {
@@ -236,24 +241,22 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			d.report.Namespace = a.Namespace
 			return result{detail: cfg.Name}, nil
 		}}),
-		par("check", []step{
-			{"Preflight", true, func(ctx context.Context, s stepIO) (result, error) {
+		par("prepare", []step{
+			{name: "Preflight", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
 				return preflight(ctx, s, cl)
 			}},
 		}, []step{
-			{"Source", true, func(ctx context.Context, s stepIO) (res result, err error) {
-				var src *bundle.Bundle
+			{name: "Source", dryRun: true, run: func(ctx context.Context, s stepIO) (res result, err error) {
 				src, res, err = source(ctx, s, h, cfg, cl, opts.Branch)
 				if src != nil {
 					d.mu.Lock()
 					d.report.Image, d.report.Commit = src.Image, src.Git.Revision()
 					d.mu.Unlock()
 				}
-				b = src
 				return res, err
 			}},
-			{"Check what runs", false, func(ctx context.Context, s stepIO) (result, error) {
-				res, err := upToDate(ctx, s, opts, a, last, b, cl.Context())
+			{name: "Check what runs", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
+				res, err := upToDate(ctx, s, opts, a, last, src, cl.Context())
 				if err == nil && res.finished {
 					d.mu.Lock()
 					d.report.URL, d.report.Image, d.report.UpToDate = last.URL, last.Image, true
@@ -261,44 +264,44 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				}
 				return res, err
 			}},
-		}),
-		seq("render", step{"Render", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			b, res, err = renderFiles(ctx, s, h, a, b, cl)
-			if b != nil {
-				d.report.Image = b.Image
-			}
-			return res, err
-		}}),
-		par("services", []step{
-			{"Build image", true, func(ctx context.Context, s stepIO) (result, error) {
-				return build(ctx, s, opts.Dir, b, buildReason(opts.Rebuild, b, last), opts.Rebuild)
+			{name: "Build image", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
+				return build(ctx, s, opts.Dir, src, buildReason(opts.Rebuild, src, last), opts.Rebuild)
 			}},
-			{cl.PublishStep(), true, func(ctx context.Context, s stepIO) (result, error) {
-				return publish(ctx, s, cl, b.Image, opts.Rebuild)
+			{name: "Publish image", dryRun: true, title: cl.PublishStep, after: []string{"Preflight"}, run: func(ctx context.Context, s stepIO) (result, error) {
+				return publish(ctx, s, cl, src, opts.Rebuild)
 			}},
 		}, []step{
-			{"Apply services", true, func(ctx context.Context, s stepIO) (result, error) {
+			{name: "Render", dryRun: true, after: []string{"Preflight", "Source"}, run: func(ctx context.Context, s stepIO) (res result, err error) {
+				b, res, err = renderFiles(ctx, s, h, a, src, cl)
+				if b != nil {
+					d.mu.Lock()
+					d.report.Image = b.Image
+					d.mu.Unlock()
+				}
+				return res, err
+			}},
+			{name: "Apply services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
 				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout)
 				servicesApplied = err == nil && !res.hidden
 				return res, err
 			}},
-			{"Roll out services", true, func(ctx context.Context, s stepIO) (result, error) {
+			{name: "Roll out services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
 				return rolloutServices(ctx, s, a, workloads(b.Objects), opts)
 			}},
 		}),
 		// A release phase (after the services are ready and the image
 		// is on the node, before the app rolls out) goes here.
-		seq("apply", step{"Apply manifests", true, func(ctx context.Context, s stepIO) (result, error) {
+		seq("apply", step{name: "Apply manifests", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
 			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout, servicesApplied)
 			d.report.Kept = kept
 			return res, err
 		}}),
 		par("app", []step{
-			{"Roll out", true, func(ctx context.Context, s stepIO) (result, error) {
+			{name: "Roll out", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
 				return rollout(ctx, s, a, appWorkloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
 			}},
 		}, []step{
-			{"Get URL", true, func(ctx context.Context, s stepIO) (res result, err error) {
+			{name: "Get URL", dryRun: true, run: func(ctx context.Context, s stepIO) (res result, err error) {
 				url, tunnel, res, err = getURL(ctx, s, cl, a)
 				d.mu.Lock()
 				d.report.URL = url
@@ -306,7 +309,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				return res, err
 			}},
 		}),
-		seq("verify", step{"Verify", false, func(ctx context.Context, s stepIO) (result, error) {
+		seq("verify", step{name: "Verify", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
 			res, err := verify(ctx, opts, a, url, cfg.Healthcheck)
 			if err == nil {
 				if err := h.SaveState(newState(cl.Context(), b, url, opts.Now())); err != nil {

@@ -49,6 +49,7 @@ func stubCluster(f *runtest.Fake, url string, imageCached bool) {
 	any := func(p string) *runtest.Stub { return f.StubPattern(p).Times(0) }
 	any(`^docker version`)
 	any(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	any(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
 	any(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	if imageCached {
 		any(`^docker image inspect`).Stdout("sha256:1\n")
@@ -95,7 +96,7 @@ func TestHappyPathReport(t *testing.T) {
 	for _, s := range rep.Steps {
 		names = append(names, s.Name)
 	}
-	want := []string{"Load .cupaas.yml", "Preflight", "Source", "Render", "Build image", "Load image into minikube", "Apply services", "Roll out services", "Apply manifests", "Roll out", "Get URL", "Verify"}
+	want := []string{"Load .cupaas.yml", "Preflight", "Source", "Build image", "Load image into minikube", "Render", "Apply services", "Roll out services", "Apply manifests", "Roll out", "Get URL", "Verify"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("steps %q", names)
 	}
@@ -137,6 +138,7 @@ func TestInvalidManifestFailsAtOnce(t *testing.T) {
 	f.StubPattern(`^kubectl --context minikube get namespace counter --ignore-not-found -o jsonpath`)
 	f.StubPattern(`^docker version`)
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	f.StubPattern(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	// The image goes on beside the services, until their apply fails.
 	f.StubPattern(`^docker image inspect`).Stdout("sha256:1").Optional()
@@ -219,6 +221,7 @@ func TestFileChangedDuringBuild(t *testing.T) {
 	f := runtest.New(t)
 	f.StubPattern(`^docker version`)
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	f.StubPattern(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	f.StubPattern(`^docker image inspect`).Exit(1)
 	f.StubPattern(`^docker build -t cupaas/counter:[0-9a-f]{12} `)
@@ -341,6 +344,7 @@ func TestApplyWaitsBeforeApplyingToADeletedNamespace(t *testing.T) {
 		f.StubPattern(p).Times(0)
 	}
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	f.StubPattern(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	f.StubPattern(`^minikube service counter -n counter --url$`).Stdout(srv.URL + "\n")
 	ios, _, _, errOut := iostreams.Test()

@@ -20,6 +20,19 @@ type step struct {
 	// the commands it would run).
 	dryRun bool
 	run    func(ctx context.Context, s stepIO) (result, error)
+	// after names steps of other lanes of its phase that must have
+	// ended well before it starts.
+	after []string
+	// title, when set, names the step when it starts, after the phases
+	// before it (the publish step's name follows the preflight's pick).
+	title func() string
+}
+
+func (s step) label() string {
+	if s.title != nil {
+		return s.title()
+	}
+	return s.name
 }
 
 // phase is a part of the pipeline: lanes of steps that run side by side,
@@ -138,8 +151,8 @@ func (d *driver) run(ctx context.Context, phases []phase) (finished bool, err er
 				if d.opts.DryRun && !s.dryRun {
 					continue
 				}
-				o := d.runStep(ctx, s, d.progress.Start(s.name))
-				if err := d.show(ctx, s.name, o, nil); err != nil {
+				o := d.runStep(ctx, s, d.progress.Start(s.label()))
+				if err := d.show(ctx, s.label(), o, nil); err != nil {
 					return false, err
 				}
 				finished = finished || o.res.finished
@@ -247,6 +260,13 @@ func (d *driver) addStep(sr StepReport) {
 func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err error) {
 	steps := p.steps()
 	outs := make([]outcome, len(steps))
+	// ended[i] is closed once step i has ended or will not run.
+	ended := make([]chan struct{}, len(steps))
+	index := map[string]int{}
+	for i, s := range steps {
+		ended[i] = make(chan struct{})
+		index[s.name] = i
+	}
 	mainCtx, stopMain := context.WithCancel(ctx)
 	lctx, stop := context.WithCancel(mainCtx)
 	defer func() {
@@ -265,11 +285,42 @@ func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err erro
 		firstErr   error
 		endedEarly bool
 	)
+	// skip marks the lane's steps from i on as not run; mu is held.
+	skip := func(i, end int) {
+		for j := i; j < end; j++ {
+			if !outs[j].done && !outs[j].skipped {
+				outs[j].skipped = true
+				close(ended[j])
+			}
+		}
+	}
+	// await waits for the steps s runs after: false when one of them did
+	// not end well, or the lane is stopped.
+	await := func(lc context.Context, s step) bool {
+		for _, name := range s.after {
+			i, ok := index[name]
+			if !ok {
+				continue
+			}
+			select {
+			case <-ended[i]:
+			case <-lc.Done():
+				return false
+			}
+			mu.Lock()
+			good := outs[i].done && outs[i].err == nil
+			mu.Unlock()
+			if !good {
+				return false
+			}
+		}
+		return true
+	}
 	// flush prints the lines that are ready; mu is held.
 	flush := func() {
 		for next < len(steps) && (outs[next].done || outs[next].skipped) {
 			o := outs[next]
-			name := steps[next].name
+			name := steps[next].label()
 			next++
 			if o.skipped {
 				continue
@@ -298,22 +349,20 @@ func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err erro
 		go func(first int, lane []step, lc context.Context) {
 			defer wg.Done()
 			for i, s := range lane {
-				if lc.Err() != nil {
+				if lc.Err() != nil || !await(lc, s) {
 					mu.Lock()
-					for j := first + i; j < first+len(lane); j++ {
-						outs[j].skipped = true
-					}
+					skip(first+i, first+len(lane))
 					flush()
 					mu.Unlock()
 					return
 				}
-				o := d.runStep(lc, s, d.progress.Start(s.name))
+				o := d.runStep(lc, s, d.progress.Start(s.label()))
 				mu.Lock()
 				switch {
 				case o.err != nil && ctx.Err() == nil && failed != nil && lc.Err() != nil:
 					o.stopped = true
 				case o.err != nil && ctx.Err() == nil && failed == nil && !endedEarly:
-					name := s.name
+					name := s.label()
 					failed = &name
 					stop()
 				case o.err == nil && o.res.finished:
@@ -321,16 +370,13 @@ func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err erro
 					stopMain()
 				}
 				outs[first+i] = o
+				close(ended[first+i])
+				if o.err != nil {
+					skip(first+i+1, first+len(lane))
+				}
 				flush()
-				failedHere := o.err != nil
 				mu.Unlock()
-				if failedHere {
-					mu.Lock()
-					for j := first + i + 1; j < first+len(lane); j++ {
-						outs[j].skipped = true
-					}
-					flush()
-					mu.Unlock()
+				if o.err != nil {
 					return
 				}
 			}

@@ -83,15 +83,27 @@ func preflight(ctx context.Context, s stepIO, cl cluster.Cluster) (result, error
 	done := result{detail: "context " + cl.Context()}
 	dockerArgv := []string{"docker", "version", "--format", "{{.Server.Version}}"}
 	if s.plan(dockerArgv, "the Docker daemon answers") {
+		if p, ok := cl.(publishPreparer); ok {
+			p.PreparePublish(ctx, s.Exec)
+		}
 		return done, cl.Check(ctx, s.Exec)
 	}
-	// Docker and the cluster are asked at the same time.
+	// Docker and the cluster are asked at the same time, and how the
+	// image will reach the node.
 	dockerErr := make(chan error, 1)
 	go func() {
 		_, err := s.Runner.Run(ctx, run.Cmd{Argv: dockerArgv})
 		dockerErr <- err
 	}()
+	prepared := make(chan struct{})
+	go func() {
+		defer close(prepared)
+		if p, ok := cl.(publishPreparer); ok {
+			p.PreparePublish(ctx, s.Exec)
+		}
+	}()
 	clusterErr := cl.Check(ctx, s.Exec)
+	<-prepared
 	if err := <-dockerErr; err != nil {
 		if ctx.Err() != nil {
 			return result{}, err
@@ -103,6 +115,15 @@ func preflight(ctx context.Context, s stepIO, cl cluster.Cluster) (result, error
 	}
 	return done, nil
 }
+
+// publishPreparer is a cluster that picks how images reach its nodes
+// before the first is named (minikube: its registry addon, or image load).
+type publishPreparer interface {
+	PreparePublish(ctx context.Context, ex cluster.Exec)
+}
+
+// publishPather says how the image reaches the nodes, and why.
+type publishPather interface{ PublishPath() string }
 
 // 3. Source: the Dockerfile, the content-hash tag, the commit, and the
 // objects rendered with the stored credentials.
@@ -140,6 +161,17 @@ func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl clu
 // ones would lock the app out of its data.
 func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, result, error) {
 	c := b.Config
+	// The Source step ran beside the preflight, which picked how the
+	// image reaches the node: the image's name may follow from that.
+	image, err := cl.Image(c.Name, b.Tag)
+	if err != nil {
+		return b, result{}, err
+	}
+	if image != b.Image {
+		if b, err = bundle.Prepare(h.AppDir, bundle.Options{Tag: b.Tag, Config: c, Cluster: cl, Home: h}); err != nil {
+			return nil, result{}, err
+		}
+	}
 	if len(c.Services) > 0 && !s.plan(a.Kube.Argv(a.SecretsArgs()...), "reuse the credentials the cluster holds") {
 		override, err := s.Retry(ctx, "reading the services' secrets", func() ([]byte, error) {
 			return s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv(a.SecretsArgs()...), Sensitive: true})
@@ -181,12 +213,16 @@ func changed(override, current map[string]credentials.Service) bool {
 // tag hashes, so no secret (.cupaas.env, .cupaas/) can reach the image even
 // when the project's .dockerignore forgets them.
 func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason string, rebuild bool) (result, error) {
-	inspect := []string{"docker", "image", "inspect", "--format", "{{.Id}}", b.Image}
+	image, err := localImage(b)
+	if err != nil {
+		return result{}, err
+	}
+	inspect := []string{"docker", "image", "inspect", "--format", "{{.Id}}", image}
 	name := BuildDir + "/" + bundle.DockerfileName
 	if b.OwnDockerfile {
 		name = b.Config.Dockerfile
 	}
-	buildArgv := []string{"docker", "build", "-t", b.Image, "-f", name}
+	buildArgv := []string{"docker", "build", "-t", image, "-f", name}
 	if rev := b.Git.Revision(); rev != "" {
 		buildArgv = append(buildArgv, "--label", "org.opencontainers.image.revision="+rev)
 	}
@@ -200,7 +236,7 @@ func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason s
 	}
 	if !rebuild {
 		if _, err := s.Runner.Run(ctx, run.Cmd{Argv: inspect}); err == nil {
-			return result{detail: "cached: " + b.Image, cached: true}, nil
+			return result{detail: "cached: " + image, cached: true}, nil
 		} else if ctx.Err() != nil {
 			return result{}, err
 		}
@@ -222,7 +258,7 @@ func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason s
 		pw.CloseWithError(err)
 		tarDone <- sent{hash, err}
 	}()
-	_, err := s.Runner.Run(ctx, run.Cmd{Argv: buildArgv, Stdin: pr})
+	_, err = s.Runner.Run(ctx, run.Cmd{Argv: buildArgv, Stdin: pr})
 	pr.Close() // unblocks the writer if docker stopped reading
 	tr := <-tarDone
 	if tr.err != nil && !errors.Is(tr.err, io.ErrClosedPipe) {
@@ -234,7 +270,7 @@ func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason s
 	// An image whose content is not what its tag names must not stay
 	// under that tag, or a later deploy would take it as cached.
 	discard := func(err error) (result, error) {
-		s.Runner.Run(context.WithoutCancel(ctx), run.Cmd{Argv: []string{"docker", "image", "rm", b.Image}})
+		s.Runner.Run(context.WithoutCancel(ctx), run.Cmd{Argv: []string{"docker", "image", "rm", image}})
 		return result{detail: reason}, err
 	}
 	switch {
@@ -244,6 +280,13 @@ func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason s
 		return discard(fmt.Errorf("files of the app changed while the image was built, so the image does not match its tag %s; run `cupaas deploy` again", b.Tag))
 	}
 	return result{detail: reason}, nil
+}
+
+// localImage is the name the image is built under in the local Docker
+// engine, cupaas/<name>:<tag>, whatever name the pods give it: the build
+// starts before the preflight has picked how the image reaches the nodes.
+func localImage(b *bundle.Bundle) (string, error) {
+	return render.ImageName(cluster.ImageRepository, b.Config.Name, b.Tag)
 }
 
 // buildReason says why the image is built.
@@ -264,10 +307,22 @@ func buildReason(rebuild bool, b *bundle.Bundle, last *state.State) string {
 }
 
 // 6. Publish: the cluster's nodes get the image, unless they have it.
-func publish(ctx context.Context, s stepIO, cl cluster.Cluster, image string, rebuild bool) (result, error) {
-	cached, err := cl.Publish(ctx, s.Exec, image, rebuild)
-	if err != nil || !cached {
+// The line says which way and why.
+func publish(ctx context.Context, s stepIO, cl cluster.Cluster, src *bundle.Bundle, rebuild bool) (result, error) {
+	image, err := localImage(src)
+	if err != nil {
 		return result{}, err
+	}
+	cached, err := cl.Publish(ctx, s.Exec, image, rebuild)
+	how := ""
+	if p, ok := cl.(publishPather); ok {
+		how = p.PublishPath()
+	}
+	if err != nil || !cached {
+		return result{detail: how}, err
+	}
+	if strings.HasPrefix(how, "pushed") {
+		return result{detail: "cached: minikube's registry has " + image, cached: true}, nil
 	}
 	return result{detail: "cached: the node has " + image, cached: true}, nil
 }
@@ -357,10 +412,28 @@ func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects [
 		s.plan(a.Kube.Argv(a.ClaimsArgs()...), "find volume claims of removed services, to keep and report them")
 		return result{}, nil, nil
 	}
+	// What to prune is read while the apply runs.
+	type lists struct {
+		l   app.Listed
+		err error
+	}
+	listed := make(chan lists, 1)
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		l, err := a.PruneList(lctx)
+		listed <- lists{l, err}
+	}()
 	if err := applyFile(ctx, s, a, applyArgv, timeout, !servicesApplied); err != nil {
+		cancel()
+		<-listed
 		return result{}, nil, err
 	}
-	removed, kept, err := a.Prune(ctx, objects, func(obj string) {
+	pl := <-listed
+	if pl.err != nil {
+		return result{}, nil, pl.err
+	}
+	removed, kept, err := a.PruneListed(ctx, pl.l, objects, func(obj string) {
 		s.Log("deleted " + obj + " (no longer in .cupaas.yml)")
 	})
 	if err != nil {

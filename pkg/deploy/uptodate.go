@@ -201,10 +201,9 @@ func running(list []byte, targets []app.Workload, image string) bool {
 				st.AvailableReplicas != want || st.Replicas != want || st.UnavailableReplicas != 0 {
 				return false
 			}
-			if !t.Current(corev1.Pod{ObjectMeta: d.Spec.Template.ObjectMeta, Spec: d.Spec.Template.Spec}) {
-				return false
-			}
-			if t.IsApp && !hasImage(d.Spec.Template.Spec, image) {
+			// The app's image is the recorded one (the Source step may
+			// have named it before the preflight picked the publish path).
+			if d.Spec.Template.Annotations[render.AnnotationConfigHash] != t.Hash || (t.IsApp && !hasImage(d.Spec.Template.Spec, image)) {
 				return false
 			}
 			continue

@@ -36,7 +36,7 @@ type State struct {
 	// ManifestsHash is a hash of the applied objects but the app image's
 	// name (see deploy): the same hash and tag make a no-change deploy.
 	ManifestsHash string `json:"manifestsHash,omitempty"`
-	Config     string `json:"config,omitempty"`
+	Config        string `json:"config,omitempty"`
 }
 
 // MaxFileSize bounds the size of state.json: it holds a copy of
