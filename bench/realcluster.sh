@@ -117,6 +117,7 @@ for run in $(seq "$RUNS"); do
   t_rest=$(awk -v a="$t_change" -v b="$t_build" 'BEGIN { printf "%.2f", a - b }')
   say "code change:        ${t_change}s (build ${t_build}s, the rest ${t_rest}s)"
   say "steps of the first deploy: $(json "$WORK/first.json" '", ".join("%s %.1f" % (s["name"], s["seconds"]) for s in r["steps"])')"
+  say "steps of the code change:  $(json "$WORK/change.json" '", ".join("%s %.1f" % (s["name"], s["seconds"]) for s in r["steps"])')"
   ROWS+=("$t_hand $t_first $t_same $t_change $t_build $t_rest")
   for ns in "bw-$ID-$run" "bh-$ID-$run" "bc-$ID-$run"; do
     kubectl --context "$CTX" delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || true
