@@ -114,6 +114,11 @@ func model(name string, args []string) int {
 			}
 		}
 	case name == "docker" && len(args) > 2 && args[0] == "build" && args[1] == "-t":
+		// Like docker, read the whole build context before building: a
+		// reader that stops early is what deploy calls a broken build.
+		if args[len(args)-1] == "-" {
+			io.Copy(io.Discard, os.Stdin)
+		}
 		appendFile(built, args[2]+"\n")
 	case name == "docker" && len(args) > 1 && args[0] == "image" && args[1] == "inspect":
 		if !has(built, args[len(args)-1]) {

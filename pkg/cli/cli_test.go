@@ -145,7 +145,8 @@ func cmdWaitCall(ts *testscript.TestScript, neg bool, args []string) {
 // regular expressions in WANT (each must match a whole line), in order.
 // Calls made side by side are written `[lane] regexp`: a run of such lines
 // matches the same number of calls in which each lane's calls come in
-// order, interleaved with the other lanes' in any way.
+// order, interleaved with the other lanes' in any way. A line `--` ends
+// such a run (the calls after it come after all of the run's).
 func cmdCmpCalls(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: cmpcalls WANT")
@@ -156,6 +157,10 @@ func cmdCmpCalls(ts *testscript.TestScript, neg bool, args []string) {
 	match := func(re, line string) bool { return regexp.MustCompile("^(?:" + re + ")$").MatchString(line) }
 	g := 0
 	for w := 0; w < len(want); {
+		if want[w] == "--" {
+			w++
+			continue
+		}
 		m := laneRe.FindStringSubmatch(want[w])
 		if m == nil {
 			switch {

@@ -36,25 +36,40 @@ type publishPath struct {
 // its node IP, and Docker whether it trusts that plain-HTTP registry. Any
 // doubt picks `minikube image load`, the path that always works.
 func (m *Minikube) detectPublishPath(ctx context.Context, ex Exec) publishPath {
-	addons, err := ex.Runner.Run(ctx, run.Cmd{Argv: m.argv("addons", "list", "-o", "json")})
-	if err != nil {
+	// The three questions are asked at once; the answers are read in
+	// order.
+	type answer struct {
+		out []byte
+		err error
+	}
+	ask := func(argv []string) <-chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			out, err := ex.Runner.Run(ctx, run.Cmd{Argv: argv})
+			ch <- answer{out, err}
+		}()
+		return ch
+	}
+	addonsCh := ask(m.argv("addons", "list", "-o", "json"))
+	ipCh := ask(m.argv("ip"))
+	infoCh := ask([]string{"docker", "info", "--format", "{{json .RegistryConfig}}"})
+	addons, ipOut, info := <-addonsCh, <-ipCh, <-infoCh
+	if addons.err != nil {
 		return publishPath{why: "the registry addon's state is unknown (`minikube addons list` failed)"}
 	}
 	var list map[string]struct{ Status string }
-	if json.Unmarshal(addons, &list) != nil {
+	if json.Unmarshal(addons.out, &list) != nil {
 		return publishPath{why: "the registry addon's state is unknown (`minikube addons list -o json` printed no JSON)"}
 	}
 	if list["registry"].Status != "enabled" {
 		return publishPath{why: "minikube's registry addon is not enabled"}
 	}
-	out, err := ex.Runner.Run(ctx, run.Cmd{Argv: m.argv("ip")})
-	ip := net.ParseIP(strings.TrimSpace(string(out)))
-	if err != nil || ip == nil {
+	ip := net.ParseIP(strings.TrimSpace(string(ipOut.out)))
+	if ipOut.err != nil || ip == nil {
 		return publishPath{why: "the registry addon is enabled, but `minikube ip` gave no address"}
 	}
 	host := net.JoinHostPort(ip.String(), registryPort)
-	info, err := ex.Runner.Run(ctx, run.Cmd{Argv: []string{"docker", "info", "--format", "{{json .RegistryConfig}}"}})
-	if err != nil || !dockerTrusts(info, ip, host) {
+	if info.err != nil || !dockerTrusts(info.out, ip, host) {
 		return publishPath{why: fmt.Sprintf("the registry addon is enabled, but Docker does not list %s among its insecure-registries", host)}
 	}
 	return publishPath{registry: &registryAddon{host: host}, why: "minikube's registry addon is enabled: only new layers travel"}

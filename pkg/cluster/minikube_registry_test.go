@@ -44,10 +44,8 @@ func TestPublishPath(t *testing.T) {
 	} {
 		f := runtest.New(t)
 		f.Stub("minikube", "addons", "list", "-o", "json").Stdout(tc.addons)
-		if tc.trust != "" {
-			f.Stub("minikube", "ip").Stdout("192.0.2.2\n")
-			f.Stub("docker", "info", "--format", "{{json .RegistryConfig}}").Stdout(tc.trust)
-		}
+		f.Stub("minikube", "ip").Stdout("192.0.2.2\n")
+		f.Stub("docker", "info", "--format", "{{json .RegistryConfig}}").Stdout(tc.trust)
 		m := For("").(*Minikube)
 		m.PreparePublish(context.Background(), Exec{Runner: f})
 		if got := m.PublishPath(); got != tc.why {

@@ -244,6 +244,14 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		par("prepare", []step{
 			{name: "Preflight", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
 				return preflight(ctx, s, cl)
+			}, aside: true, afterFn: func() []string {
+				// When the last deploy may be what runs, its check goes
+				// first: it takes a fraction of the preflight, which is
+				// then not needed, and shares no CPU with it.
+				if mayBeUnchanged(opts, last, cl.Context()) {
+					return []string{"Check what runs"}
+				}
+				return nil
 			}},
 		}, []step{
 			{name: "Source", dryRun: true, run: func(ctx context.Context, s stepIO) (res result, err error) {
@@ -301,7 +309,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				return rollout(ctx, s, a, appWorkloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
 			}},
 		}, []step{
-			{name: "Get URL", dryRun: true, run: func(ctx context.Context, s stepIO) (res result, err error) {
+			{name: "Get URL", dryRun: true, aside: true, run: func(ctx context.Context, s stepIO) (res result, err error) {
 				url, tunnel, res, err = getURL(ctx, s, cl, a)
 				d.mu.Lock()
 				d.report.URL = url

@@ -50,6 +50,8 @@ func stubCluster(f *runtest.Fake, url string, imageCached bool) {
 	any(`^docker version`)
 	any(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
 	any(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
+	any(`^minikube ip$`).Stdout("192.0.2.2\n")
+	any(`^docker info --format`).Stdout(`{}`)
 	any(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	if imageCached {
 		any(`^docker image inspect`).Stdout("sha256:1\n")
@@ -139,6 +141,8 @@ func TestInvalidManifestFailsAtOnce(t *testing.T) {
 	f.StubPattern(`^docker version`)
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
 	f.StubPattern(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
+	f.StubPattern(`^minikube ip$`).Stdout("192.0.2.2\n")
+	f.StubPattern(`^docker info --format`).Stdout(`{}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	// The image goes on beside the services, until their apply fails.
 	f.StubPattern(`^docker image inspect`).Stdout("sha256:1").Optional()
@@ -222,6 +226,8 @@ func TestFileChangedDuringBuild(t *testing.T) {
 	f.StubPattern(`^docker version`)
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
 	f.StubPattern(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
+	f.StubPattern(`^minikube ip$`).Stdout("192.0.2.2\n")
+	f.StubPattern(`^docker info --format`).Stdout(`{}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	f.StubPattern(`^docker image inspect`).Exit(1)
 	f.StubPattern(`^docker build -t cupaas/counter:[0-9a-f]{12} `)
@@ -345,6 +351,8 @@ func TestApplyWaitsBeforeApplyingToADeletedNamespace(t *testing.T) {
 	}
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
 	f.StubPattern(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
+	f.StubPattern(`^minikube ip$`).Stdout("192.0.2.2\n")
+	f.StubPattern(`^docker info --format`).Stdout(`{}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	f.StubPattern(`^minikube service counter -n counter --url$`).Stdout(srv.URL + "\n")
 	ios, _, _, errOut := iostreams.Test()

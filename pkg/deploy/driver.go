@@ -21,8 +21,13 @@ type step struct {
 	dryRun bool
 	run    func(ctx context.Context, s stepIO) (result, error)
 	// after names steps of other lanes of its phase that must have
-	// ended well before it starts.
-	after []string
+	// ended well before it starts; afterFn, when set, names them when
+	// the phase starts, after the phases before it.
+	after   []string
+	afterFn func() []string
+	// aside marks a step that runs beside the main work (a check, the
+	// URL): an interruption is named after another step it stopped.
+	aside bool
 	// title, when set, names the step when it starts, after the phases
 	// before it (the publish step's name follows the preflight's pick).
 	title func() string
@@ -283,6 +288,7 @@ func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err erro
 		next       int     // the next line to print
 		failed     *string // the step that failed first
 		firstErr   error
+		firstAside bool // firstErr is an aside step's
 		endedEarly bool
 	)
 	// skip marks the lane's steps from i on as not run; mu is held.
@@ -297,7 +303,11 @@ func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err erro
 	// await waits for the steps s runs after: false when one of them did
 	// not end well, or the lane is stopped.
 	await := func(lc context.Context, s step) bool {
-		for _, name := range s.after {
+		after := s.after
+		if s.afterFn != nil {
+			after = s.afterFn()
+		}
+		for _, name := range after {
 			i, ok := index[name]
 			if !ok {
 				continue
@@ -333,8 +343,16 @@ func (d *driver) runLanes(ctx context.Context, p phase) (finished bool, err erro
 			if o.stopped {
 				by = failed
 			}
-			if e := d.show(ctx, name, o, by); e != nil && firstErr == nil {
-				firstErr = e
+			// An interruption is named after the furthest step it
+			// stopped that is not aside (the one the user waited for);
+			// a failure after the first.
+			e := d.show(ctx, name, o, by)
+			switch {
+			case e == nil:
+			case firstErr == nil:
+				firstErr, firstAside = e, steps[next-1].aside
+			case ctx.Err() != nil && (firstAside || !steps[next-1].aside):
+				firstErr, firstAside = e, steps[next-1].aside
 			}
 		}
 	}

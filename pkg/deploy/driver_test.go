@@ -193,7 +193,7 @@ func TestAfterAndHidden(t *testing.T) {
 }
 
 // Ctrl-C during side-by-side steps is an interruption (exit 130), named
-// after the first step it stopped.
+// after the furthest step it stopped.
 func TestLanesInterrupted(t *testing.T) {
 	d, _ := testDriver(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -201,7 +201,7 @@ func TestLanesInterrupted(t *testing.T) {
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	_, err := d.run(ctx, []phase{par("p", []step{{name: "A", run: wait}}, []step{{name: "B", run: wait}})})
 	var se *StepError
-	if !errors.As(err, &se) || se.Step != "A" || !errors.Is(err, context.Canceled) {
+	if !errors.As(err, &se) || se.Step != "B" || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -101,6 +101,12 @@ func manifestsHash(objects []runtime.Object) string {
 	return hex.EncodeToString(sum[:])[:16]
 }
 
+// mayBeUnchanged says whether the last deploy's record could make this one
+// a no-change deploy, before the app is hashed.
+func mayBeUnchanged(opts Options, last *state.State, kubeContext string) bool {
+	return !opts.Rebuild && !opts.DryRun && last != nil && last.Context == kubeContext && last.ManifestsHash != "" && last.URL != ""
+}
+
 // upToDateGet bounds the GET of the recorded URL on the no-change path.
 const upToDateGet = time.Second
 
