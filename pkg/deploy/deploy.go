@@ -216,8 +216,10 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		url    string
 		tunnel *cluster.Tunnel
 		// servicesApplied says Apply services ran: the namespace exists
-		// and is not being deleted.
-		servicesApplied bool
+		// and is not being deleted; skipped that it found them unchanged.
+		servicesApplied, skipped bool
+		// servicesHash is the hash of services.yaml, for the next deploy.
+		servicesHash string
 	)
 	start := opts.Now()
 	_, err := d.run(ctx, []phase{
@@ -280,7 +282,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			}},
 		}, []step{
 			{name: "Render", dryRun: true, after: []string{"Preflight", "Source"}, run: func(ctx context.Context, s stepIO) (res result, err error) {
-				b, res, err = renderFiles(ctx, s, h, a, src, cl)
+				b, servicesHash, res, err = renderFiles(ctx, s, h, a, src, cl)
 				if b != nil {
 					d.mu.Lock()
 					d.report.Image = b.Image
@@ -289,12 +291,19 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				return res, err
 			}},
 			{name: "Apply services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout)
+				skipped = !opts.Rebuild && last != nil && last.Context == cl.Context() && last.App == cfg.Name && servicesHash != "" && last.ServicesHash == servicesHash
+				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, skipped)
 				servicesApplied = err == nil && !res.hidden
 				return res, err
 			}},
 			{name: "Roll out services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-				return rolloutServices(ctx, s, a, workloads(b.Objects), opts)
+				var again func() (result, error)
+				if skipped {
+					again = func() (result, error) {
+						return applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, false)
+					}
+				}
+				return rolloutServices(ctx, s, a, workloads(b.Objects), opts, again)
 			}},
 		}),
 		// A release phase (after the services are ready and the image
@@ -320,7 +329,9 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		seq("verify", step{name: "Verify", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
 			res, err := verify(ctx, opts, a, url, cfg.Healthcheck)
 			if err == nil {
-				if err := h.SaveState(newState(cl.Context(), b, url, opts.Now())); err != nil {
+				st := newState(cl.Context(), b, url, opts.Now())
+				st.ServicesHash = servicesHash
+				if err := h.SaveState(st); err != nil {
 					s.Warn(err.Error())
 				}
 			}

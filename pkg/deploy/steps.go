@@ -159,17 +159,17 @@ func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl clu
 // directory, with the services' credentials the cluster holds when they
 // differ from the stored ones (a new clone, a lost credentials.json): new
 // ones would lock the app out of its data.
-func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, result, error) {
+func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, string, result, error) {
 	c := b.Config
 	// The Source step ran beside the preflight, which picked how the
 	// image reaches the node: the image's name may follow from that.
 	image, err := cl.Image(c.Name, b.Tag)
 	if err != nil {
-		return b, result{}, err
+		return b, "", result{}, err
 	}
 	if image != b.Image {
 		if b, err = bundle.Prepare(h.AppDir, bundle.Options{Tag: b.Tag, Config: c, Cluster: cl, Home: h}); err != nil {
-			return nil, result{}, err
+			return nil, "", result{}, err
 		}
 	}
 	if len(c.Services) > 0 && !s.plan(a.Kube.Argv(a.SecretsArgs()...), "reuse the credentials the cluster holds") {
@@ -177,26 +177,27 @@ func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bund
 			return s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv(a.SecretsArgs()...), Sensitive: true})
 		})
 		if err != nil {
-			return b, result{}, err
+			return b, "", result{}, err
 		}
 		creds, err := app.ParseCredentials(override, a.Name, c.ServiceNames())
 		if err != nil {
-			return b, result{}, err
+			return b, "", result{}, err
 		}
 		if changed(creds, b.Credentials) {
 			s.Warn("using the service credentials stored in the cluster (they differ from .cupaas/credentials.json)")
 			if b, err = bundle.Prepare(h.AppDir, bundle.Options{Tag: b.Tag, CredentialOverride: creds, Config: c, Cluster: cl, Home: h}); err != nil {
-				return nil, result{}, err
+				return nil, "", result{}, err
 			}
 		}
 	}
 	if err := b.Write(h.BuildDir()); err != nil {
-		return b, result{}, err
+		return b, "", result{}, err
 	}
-	if err := writeServices(h.BuildDir(), b.Objects); err != nil {
-		return b, result{}, err
+	servicesHash, err := writeServices(h.BuildDir(), b.Objects)
+	if err != nil {
+		return b, "", result{}, err
 	}
-	return b, result{detail: fmt.Sprintf("%d objects in %s", len(b.Objects), BuildDir)}, nil
+	return b, servicesHash, result{detail: fmt.Sprintf("%d objects in %s", len(b.Objects), BuildDir)}, nil
 }
 
 func changed(override, current map[string]credentials.Service) bool {
@@ -328,9 +329,12 @@ func publish(ctx context.Context, s stepIO, cl cluster.Cluster, src *bundle.Bund
 }
 
 // 7a. Apply services: the objects of the app's services (with the
-// namespace) go to the cluster as soon as they are rendered, so that the
-// databases start while the image is built; nothing when there are none.
-func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration) (result, error) {
+// namespace, and the app's Service, Secret and ConfigMap) go to the
+// cluster as soon as they are rendered, so that the databases start while
+// the image is built; nothing when there are none. When they are the very
+// objects the last deploy applied, the apply is skipped: Roll out services
+// then checks they are there (and applies them when they are not).
+func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, unchanged bool) (result, error) {
 	n := len(serviceObjects(objects))
 	if n == 0 {
 		return result{hidden: true}, nil
@@ -341,6 +345,9 @@ func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, o
 		s.plan(applyArgv, "the services first: they start while the image is built")
 		return result{}, nil
 	}
+	if unchanged {
+		return result{detail: fmt.Sprintf("cached: the %d objects the last deploy applied", n), cached: true}, nil
+	}
 	if err := applyFile(ctx, s, a, applyArgv, timeout, true); err != nil {
 		return result{}, err
 	}
@@ -348,8 +355,9 @@ func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, o
 }
 
 // 7b. Roll out services: their StatefulSets become ready, diagnosed as
-// the app's rollout is.
-func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options) (result, error) {
+// the app's rollout is. When their apply was skipped and the wait fails,
+// they are applied and waited for again.
+func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options, applySkipped func() (result, error)) (result, error) {
 	var svc []app.Workload
 	for _, t := range targets {
 		if !t.IsApp {
@@ -359,7 +367,15 @@ func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Wo
 	if len(svc) == 0 {
 		return result{hidden: true}, nil
 	}
-	return waitWorkloads(ctx, s, a, svc, opts)
+	res, err := waitWorkloads(ctx, s, a, svc, opts)
+	if err != nil && applySkipped != nil && ctx.Err() == nil {
+		s.Log("the services are not as the last deploy left them: applying them again")
+		if _, err := applySkipped(); err != nil {
+			return result{}, err
+		}
+		return waitWorkloads(ctx, s, a, svc, opts)
+	}
+	return res, err
 }
 
 // applyFile runs the apply argv. A namespace deleted just before

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -26,53 +27,55 @@ import (
 	"github.com/cupaas/cupaas/pkg/state"
 )
 
-// ServicesName is the file of the services' objects, applied before the
-// image is ready, in the build directory.
+// ServicesName is the file of the objects applied before the app's image
+// is on the node, in the build directory.
 const ServicesName = "services.yaml"
 
-// serviceObjects are the objects of the app's services, with the
-// namespace: what can be applied before the app's image exists. None when
-// the app has no services.
+// serviceObjects are the objects applied before the image is on the node,
+// for an app with services: all but the app's Deployment and autoscaler,
+// so that the databases start while the image is built, and the app's
+// Service has its node port ready when the app is. None for an app without
+// services.
 func serviceObjects(objects []runtime.Object) []runtime.Object {
+	services := false
 	var out []runtime.Object
-	var ns runtime.Object
 	for _, o := range objects {
-		if _, ok := o.(*corev1.Namespace); ok {
-			ns = o
+		switch o.(type) {
+		case *appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler:
 			continue
 		}
-		m, err := meta.Accessor(o)
-		if err != nil || m.GetLabels()[render.LabelComponent] == render.ComponentApp {
-			continue
+		if m, err := meta.Accessor(o); err == nil {
+			if c := m.GetLabels()[render.LabelComponent]; c != "" && c != render.ComponentApp {
+				services = true
+			}
 		}
 		out = append(out, o)
 	}
-	if len(out) == 0 {
+	if !services {
 		return nil
-	}
-	if ns != nil {
-		out = append([]runtime.Object{ns}, out...)
 	}
 	return out
 }
 
-// writeServices writes the services' objects to dir/services.yaml
-// (readable by its owner only: it holds their credentials), or removes a
-// stale one when the app has no services.
-func writeServices(dir string, objects []runtime.Object) error {
+// writeServices writes the objects applied first to dir/services.yaml
+// (readable by its owner only: it holds the credentials), or removes a
+// stale one when the app has no services. It returns a hash of the file,
+// "" when there is none.
+func writeServices(dir string, objects []runtime.Object) (string, error) {
 	p := filepath.Join(dir, ServicesName)
 	objs := serviceObjects(objects)
 	if len(objs) == 0 {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+			return "", err
 		}
-		return nil
+		return "", nil
 	}
 	data, err := render.Encode(objs, false)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return atomicfile.Write(p, data, 0o600)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:16], atomicfile.Write(p, data, 0o600)
 }
 
 // manifestsHash is a hash of the objects as applied, but for the app

@@ -44,7 +44,7 @@ func TestManifestsHash(t *testing.T) {
 	}
 }
 
-// The services' objects are those of the services, with the namespace;
+// The objects applied first are all but the Deployment and the autoscaler;
 // none for an app without services.
 func TestServiceObjects(t *testing.T) {
 	b := prepared(t, counterApp)
@@ -52,7 +52,7 @@ func TestServiceObjects(t *testing.T) {
 	for _, o := range serviceObjects(b.Objects) {
 		kinds = append(kinds, fmt.Sprintf("%T", o))
 	}
-	if strings.Join(kinds, ",") != "*v1.Namespace,*v1.Secret,*v1.StatefulSet,*v1.Service" {
+	if strings.Join(kinds, ",") != "*v1.Namespace,*v1.Secret,*v1.StatefulSet,*v1.Service,*v1.ConfigMap,*v1.Secret,*v1.Service" {
 		t.Fatalf("service objects: %v", kinds)
 	}
 	plain := map[string]string{".cupaas.yml": "name: web\nruntime: python:3.11\nentrypoint: [python, app.py]\n", "app.py": "print(1)\n", "requirements.txt": "flask\n"}
