@@ -1,16 +1,23 @@
 package deploy
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cluster"
+	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/render"
+	"github.com/cupaas/cupaas/pkg/run"
 )
 
 func prepared(t *testing.T, files map[string]string) *bundle.Bundle {
@@ -99,5 +106,65 @@ func TestRunning(t *testing.T) {
 		if got := running(tc.list, targets, img); got != tc.want {
 			t.Errorf("%s: running = %v", tc.what, got)
 		}
+	}
+}
+
+// failOnce fails the first `rollout status` of a StatefulSet when armed
+// and counts the applies of services.yaml.
+type failOnce struct {
+	instant
+	armed    bool
+	applies  int
+	rollouts int
+}
+
+func (f *failOnce) Run(ctx context.Context, c run.Cmd) ([]byte, error) {
+	line := run.CommandLine(c.Argv)
+	if strings.Contains(line, " apply ") && strings.HasSuffix(line, ServicesName) {
+		f.applies++
+	}
+	if strings.Contains(line, "rollout status statefulset/") {
+		f.rollouts++
+		if f.armed {
+			f.armed = false
+			return nil, errors.New(`Error from server (NotFound): statefulsets.apps "counter-redis" not found`)
+		}
+	}
+	return f.instant.Run(ctx, c)
+}
+
+// The services' apply is skipped when they are what the last deploy
+// applied; when they are then not found, they are applied again.
+func TestServicesApplySkippedWhenUnchanged(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := writeApp(t, counterApp)
+	r := &failOnce{instant: instant{url: srv.URL}}
+	deploy := func() *Report {
+		t.Helper()
+		ios, _, _, _ := iostreams.Test()
+		rep, _, err := Run(context.Background(), Options{IO: ios, Runner: r, Dir: dir, SettleDelay: time.Millisecond, PollInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	deploy()
+	if r.applies != 1 {
+		t.Fatalf("first deploy: %d applies of %s", r.applies, ServicesName)
+	}
+	rep := deploy()
+	for _, s := range rep.Steps {
+		if s.Name == "Apply services" && (!s.Cached || !strings.Contains(s.Detail, "the last deploy applied")) {
+			t.Fatalf("unchanged services: %+v", s)
+		}
+	}
+	if r.applies != 1 {
+		t.Fatalf("unchanged services were applied again")
+	}
+	r.armed = true
+	deploy()
+	if r.applies != 2 || r.rollouts != 4 {
+		t.Fatalf("services gone: %d applies, %d rollouts", r.applies, r.rollouts)
 	}
 }
