@@ -39,7 +39,7 @@ type State struct {
 	// ServicesHash is a hash of the objects applied before the image
 	// (deploy's services.yaml): the same hash skips their apply.
 	ServicesHash string `json:"servicesHash,omitempty"`
-	Config        string `json:"config,omitempty"`
+	Config       string `json:"config,omitempty"`
 }
 
 // MaxFileSize bounds the size of state.json: it holds a copy of
