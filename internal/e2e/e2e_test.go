@@ -351,15 +351,45 @@ func envSet(t *testing.T, dir, pair string) {
 	}
 }
 
-// redeployUnchanged deploys again with nothing changed: the build and the
-// image load must be cached.
+// publishSteps are the names of the step that makes the image visible to
+// the node: a push to minikube's registry addon, or an image load.
+var publishSteps = []string{"Push image to minikube's registry", "Load image into minikube"}
+
+// publishStep returns the report's publish step.
+func publishStep(t *testing.T, rep deploy.Report) deploy.StepReport {
+	t.Helper()
+	for _, s := range rep.Steps {
+		for _, name := range publishSteps {
+			if s.Name == name {
+				return s
+			}
+		}
+	}
+	t.Fatalf("no publish step in %+v", rep.Steps)
+	return deploy.StepReport{}
+}
+
+// redeployUnchanged deploys again with nothing changed: either the app is
+// found up to date (nothing built, applied or waited for), or, after a
+// change made outside deploy (such as `cupaas env set`), the build and the
+// publish are cached.
 func redeployUnchanged(t *testing.T, app, dir string) deploy.Report {
 	t.Helper()
 	rep := deployOK(t, dir)
-	for _, name := range []string{"Build image", "Load image into minikube"} {
-		if s := step(t, rep, name); !s.Cached {
-			t.Fatalf("no-change redeploy: %s was not cached: %+v", name, s)
+	if rep.UpToDate {
+		for _, s := range rep.Steps {
+			if s.Name == "Build image" || s.Name == "Apply manifests" {
+				t.Fatalf("up-to-date redeploy ran %s: %+v", s.Name, rep.Steps)
+			}
 		}
+		record(app, "no-change redeploy (up to date)", rep.Seconds)
+		return rep
+	}
+	if s := step(t, rep, "Build image"); !s.Cached {
+		t.Fatalf("no-change redeploy: Build image was not cached: %+v", s)
+	}
+	if s := publishStep(t, rep); !s.Cached {
+		t.Fatalf("no-change redeploy: %s was not cached: %+v", s.Name, s)
 	}
 	record(app, "no-change redeploy", rep.Seconds)
 	return rep
@@ -373,8 +403,8 @@ func redeployChanged(t *testing.T, app, dir string, before deploy.Report) deploy
 	if s := step(t, rep, "Build image"); s.Cached || !strings.HasPrefix(s.Detail, "new commit") {
 		t.Fatalf("code change: Build image %+v", s)
 	}
-	if s := step(t, rep, "Load image into minikube"); s.Cached {
-		t.Fatalf("code change: image load cached: %+v", s)
+	if s := publishStep(t, rep); s.Cached {
+		t.Fatalf("code change: %s cached: %+v", s.Name, s)
 	}
 	if rep.Image == before.Image {
 		t.Fatalf("code change: same image %s", rep.Image)

@@ -129,6 +129,11 @@ func model(name string, args []string) int {
 			}
 		}
 	case name == "docker" && len(args) > 2 && args[0] == "build" && args[1] == "-t":
+		// Like docker, read the whole build context before building: a
+		// reader that stops early is what deploy calls a broken build.
+		if args[len(args)-1] == "-" {
+			io.Copy(io.Discard, os.Stdin)
+		}
 		appendFile(built, args[2]+"\n")
 	case name == "docker" && len(args) > 1 && args[0] == "image" && args[1] == "inspect":
 		image := args[len(args)-1]
@@ -141,6 +146,19 @@ func model(name string, args []string) int {
 			return 0
 		}
 		fmt.Println("sha256:0123456789abcdef")
+	case name == "docker" && len(args) == 3 && args[0] == "tag":
+		// The target names the source's image: as many builds of it as
+		// of the source, so that a push of a rebuilt image is a new
+		// digest and a re-tag of the same one is not.
+		data, _ := os.ReadFile(built)
+		src, dst := strings.Count(string(data), args[1]+"\n"), strings.Count(string(data), args[2]+"\n")
+		if src == 0 {
+			fmt.Fprintf(os.Stderr, "Error response from daemon: No such image: %s\n", args[1])
+			return 1
+		}
+		for ; dst < src; dst++ {
+			appendFile(built, args[2]+"\n")
+		}
 	case name == "docker" && len(args) == 2 && args[0] == "push":
 		return push(dir, args[1])
 	case name == "minikube" && len(args) > 2 && args[0] == "image" && args[1] == "load":

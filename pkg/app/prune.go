@@ -42,11 +42,34 @@ func (a *App) ClaimsArgs() []string {
 // generates, calling deleted after each, and returns the volume claims of
 // removed services: they are kept, since they hold data.
 func (a *App) Prune(ctx context.Context, generated []runtime.Object, deleted func(resourceName string)) (removed, kept []string, err error) {
-	out, err := a.Kube.Run(ctx, a.PruneArgs()...)
+	l, err := a.PruneList(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, obj := range staleObjects(out, generated) {
+	return a.PruneListed(ctx, l, generated, deleted)
+}
+
+// Listed is what PruneList read: the app's objects and volume claims.
+type Listed struct{ objects, claims []byte }
+
+// PruneList reads the app's objects and volume claims for PruneListed. It
+// may run while the new objects are applied: what the apply creates is
+// generated, so never stale.
+func (a *App) PruneList(ctx context.Context) (Listed, error) {
+	objects, err := a.Kube.Run(ctx, a.PruneArgs()...)
+	if err != nil {
+		return Listed{}, err
+	}
+	claims, err := a.Kube.Run(ctx, a.ClaimsArgs()...)
+	if err != nil {
+		return Listed{}, err
+	}
+	return Listed{objects, claims}, nil
+}
+
+// PruneListed is Prune with the lists read before.
+func (a *App) PruneListed(ctx context.Context, l Listed, generated []runtime.Object, deleted func(resourceName string)) (removed, kept []string, err error) {
+	for _, obj := range staleObjects(l.objects, generated) {
 		if _, err := a.Kube.Run(ctx, "-n", a.Namespace, "delete", obj, "--ignore-not-found"); err != nil {
 			return removed, nil, err
 		}
@@ -55,11 +78,7 @@ func (a *App) Prune(ctx context.Context, generated []runtime.Object, deleted fun
 			deleted(obj)
 		}
 	}
-	out, err = a.Kube.Run(ctx, a.ClaimsArgs()...)
-	if err != nil {
-		return removed, nil, err
-	}
-	return removed, orphanClaims(out, generated), nil
+	return removed, orphanClaims(l.claims, generated), nil
 }
 
 // names reads the output of `kubectl get -o name`: one resource/name a

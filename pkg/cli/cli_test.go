@@ -158,21 +158,65 @@ func cmdWaitCall(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdCmpCalls (`cmpcalls WANT`) checks calls.log line by line against the
 // regular expressions in WANT (each must match a whole line), in order.
+// Calls made side by side are written `[lane] regexp`: a run of such lines
+// matches the same number of calls in which each lane's calls come in
+// order, interleaved with the other lanes' in any way. A line `--` ends
+// such a run (the calls after it come after all of the run's).
 func cmdCmpCalls(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: cmpcalls WANT")
 	}
 	got := strings.Split(strings.TrimSpace(ts.ReadFile("calls.log")), "\n")
 	want := strings.Split(strings.TrimSpace(ts.ReadFile(args[0])), "\n")
-	for i := 0; i < len(got) || i < len(want); i++ {
-		switch {
-		case i >= len(got):
-			ts.Fatalf("call %d missing: want %s", i+1, want[i])
-		case i >= len(want):
-			ts.Fatalf("unexpected call %d: %s", i+1, got[i])
-		case !regexp.MustCompile("^(?:" + want[i] + ")$").MatchString(got[i]):
-			ts.Fatalf("call %d:\n got  %s\n want %s", i+1, got[i], want[i])
+	laneRe := regexp.MustCompile(`^\[(\w+)\] (.*)$`)
+	match := func(re, line string) bool { return regexp.MustCompile("^(?:" + re + ")$").MatchString(line) }
+	g := 0
+	for w := 0; w < len(want); {
+		if want[w] == "--" {
+			w++
+			continue
 		}
+		m := laneRe.FindStringSubmatch(want[w])
+		if m == nil {
+			switch {
+			case g >= len(got):
+				ts.Fatalf("call %d missing: want %s", g+1, want[w])
+			case !match(want[w], got[g]):
+				ts.Fatalf("call %d:\n got  %s\n want %s", g+1, got[g], want[w])
+			}
+			g, w = g+1, w+1
+			continue
+		}
+		// A run of lane lines.
+		lanes := map[string][]string{}
+		n := 0
+		for ; w < len(want); w++ {
+			m := laneRe.FindStringSubmatch(want[w])
+			if m == nil {
+				break
+			}
+			lanes[m[1]] = append(lanes[m[1]], m[2])
+			n++
+		}
+		for end := g + n; g < end; g++ {
+			if g >= len(got) {
+				ts.Fatalf("call %d missing: want one of the lanes %v", g+1, lanes)
+			}
+			found := false
+			for name, l := range lanes {
+				if len(l) > 0 && match(l[0], got[g]) {
+					lanes[name] = l[1:]
+					found = true
+					break
+				}
+			}
+			if !found {
+				ts.Fatalf("call %d:\n got  %s\n want the next call of a lane: %v", g+1, got[g], lanes)
+			}
+		}
+	}
+	if g < len(got) {
+		ts.Fatalf("unexpected call %d: %s", g+1, got[g])
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -24,6 +25,43 @@ const ImageRepository = "cupaas"
 // macOS and Windows.
 type Minikube struct {
 	context string
+
+	// mu guards path: PreparePublish sets it while the app is hashed.
+	mu   sync.Mutex
+	path publishPath
+}
+
+// PreparePublish picks how images reach the node: a push to the registry
+// addon when it is enabled and Docker trusts it, else `minikube image
+// load`. A deploy calls it in its preflight; until then (and for `cupaas
+// render`) the image is named for the load.
+func (m *Minikube) PreparePublish(ctx context.Context, ex Exec) {
+	if ex.DryRun() {
+		ex.Plan(m.argv("addons", "list", "-o", "json"), "a push to the registry addon when it is enabled, else minikube image load")
+		return
+	}
+	p := m.detectPublishPath(ctx, ex)
+	m.mu.Lock()
+	m.path = p
+	m.mu.Unlock()
+}
+
+func (m *Minikube) publishPath() publishPath {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.path
+}
+
+// PublishPath says how the image reaches the node, and why.
+func (m *Minikube) PublishPath() string {
+	p := m.publishPath()
+	if p.registry != nil {
+		return "pushed to " + p.registry.host + "; " + p.why
+	}
+	if p.why == "" {
+		return ""
+	}
+	return "minikube image load; " + p.why
 }
 
 func (m *Minikube) Kind() string    { return "minikube" }
@@ -78,9 +116,19 @@ func (m *Minikube) Check(ctx context.Context, ex Exec) error {
 	return &Error{Err: fmt.Errorf("%s: start it with `%s`", what, start), Details: details}
 }
 
-func (m *Minikube) PublishStep() string { return "Load image into minikube" }
+func (m *Minikube) PublishStep() string {
+	if m.publishPath().registry != nil {
+		return "Push image to minikube's registry"
+	}
+	return "Load image into minikube"
+}
 
 func (m *Minikube) Publish(ctx context.Context, ex Exec, image string, force bool) (Published, error) {
+	if r := m.publishPath().registry; r != nil {
+		cached, err := r.push(ctx, ex, image, force)
+		// The pods name the pushed image localhost:5000/... (Image).
+		return Published{Cached: cached}, err
+	}
 	cached, err := m.load(ctx, ex, image, force)
 	return Published{Ref: image, Cached: cached}, err
 }
@@ -125,10 +173,21 @@ func hasImage(ls []byte, image string) bool {
 }
 
 func (m *Minikube) Image(app, tag string) (string, error) {
+	if m.publishPath().registry != nil {
+		return render.ImageName(registryLocalhost+"/"+ImageRepository, app, tag)
+	}
 	return render.ImageName(ImageRepository, app, tag)
 }
 
-func (m *Minikube) PullPolicy() corev1.PullPolicy { return corev1.PullNever }
+// PullPolicy is Never for a loaded image; Always for one in the registry
+// addon, so that a --rebuild under the same tag reaches the pods (the
+// check costs one request to a registry on the node).
+func (m *Minikube) PullPolicy() corev1.PullPolicy {
+	if m.publishPath().registry != nil {
+		return corev1.PullAlways
+	}
+	return corev1.PullNever
+}
 
 func (m *Minikube) URL(ctx context.Context, ex Exec, ns, svc string) (string, *Tunnel, error) {
 	argv := m.argv("service", svc, "-n", ns, "--url")

@@ -79,7 +79,20 @@ func (r *Registry) PublishStep() string { return "Push image to " + r.registry }
 // Publish pushes the image unless the registry has its tag with the
 // digest docker recorded when it last pushed this very image, and returns
 // the image by digest.
+//
+// image may be the local build's name (cupaas/<app>:<tag>): it is tagged
+// with the registry's name first.
 func (r *Registry) Publish(ctx context.Context, ex Exec, image string, force bool) (Published, error) {
+	if rest, ok := strings.CutPrefix(image, ImageRepository+"/"); ok && r.repo != ImageRepository {
+		target := r.repo + "/" + rest
+		tag := []string{"docker", "tag", image, target}
+		if ex.DryRun() {
+			ex.Plan(tag, "the registry's name for the image")
+		} else if _, err := ex.Runner.Run(ctx, run.Cmd{Argv: tag}); err != nil {
+			return Published{}, err
+		}
+		image = target
+	}
 	named, err := reference.ParseNormalizedNamed(image)
 	if err != nil {
 		return Published{}, err

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/cupaas/cupaas/pkg/app"
@@ -85,7 +86,7 @@ type Options struct {
 	PollInterval time.Duration
 	// SettleDelay is how long the Roll out step waits after replacing the
 	// app's pods, for the Service to stop sending requests to the old
-	// ones; 0 means 2 s.
+	// ones, when the Service's EndpointSlices cannot be read; 0 means 2 s.
 	SettleDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -111,6 +112,9 @@ type Report struct {
 	// Release is the number of the release this deploy recorded (3 for
 	// v3); 0 when none was recorded.
 	Release int `json:"release,omitempty"`
+	// UpToDate says the app ran as it would be deployed: nothing was
+	// built, applied or waited for.
+	UpToDate bool `json:"upToDate,omitempty"`
 }
 
 // StepReport is one step of the pipeline.
@@ -191,6 +195,22 @@ func (o *Options) defaults() {
 // Run deploys the app. The report is returned even on failure. When the
 // URL needs a tunnel held open, the tunnel is returned running: the caller
 // keeps it (Tunnel.Wait) or stops it.
+//
+// The pipeline is a list of phases (see phase); the steps of a phase's
+// lanes run side by side:
+//
+//	load      Load .cupaas.yml
+//	prepare   Preflight
+//	          | Source, Check what runs (the no-change path), Build image, Publish image*
+//	          | Render*, Apply services, Roll out services
+//	apply     Apply manifests
+//	app       Roll out | Get URL
+//	verify    Verify
+//
+// (* waits for the Preflight, which picks how the image reaches the nodes,
+// and Render for the Source too.) A new phase between the services and the
+// app (such as a release job that needs the services ready and the image
+// on the node) goes between the prepare and apply entries of Run's list.
 func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 	opts.defaults()
 	d := newDriver(opts)
@@ -200,29 +220,44 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 	}
 	h := home.Of(opts.Dir)
 	var (
-		cfg    *config.Config
-		last   *state.State
-		b      *bundle.Bundle
+		cfg  *config.Config
+		last *state.State
+		// src is the app as the Source step found it, which the image
+		// lane builds; b is the same app rendered for the cluster once
+		// the preflight picked how its image reaches the nodes.
+		src, b *bundle.Bundle
 		a      *app.App
 		url    string
 		tunnel *cluster.Tunnel
-		rel    *releaseRun
+		// servicesApplied says Apply services ran: the namespace exists
+		// and is not being deleted; skipped that it found them unchanged.
+		servicesApplied, skipped bool
+		// servicesHash is the hash of services.yaml, for the next deploy.
+		servicesHash string
+		// published is what the cluster named the image, when the pods
+		// must use that (a registry's digest); "" otherwise.
+		published string
+		rel       *releaseRun
 	)
 	// startRelease numbers the release and records it as pending, once,
 	// just before the cluster changes (not in a dry run).
+	var relOnce sync.Mutex
 	startRelease := func(ctx context.Context, s stepIO) {
+		relOnce.Lock()
+		defer relOnce.Unlock()
 		if rel != nil || s.DryRun() {
 			return
 		}
 		rel = recordRelease(ctx, a.Kube, a.Name, a.Namespace, deployRecord(b, opts.Now()), historyOf(cfg, opts.History), s.Warn, namespaceObject(b.Objects)...)
 		if rel != nil {
+			d.mu.Lock()
 			d.report.Release = rel.rec.Version
+			d.mu.Unlock()
 		}
 	}
-	d.optional("Release phase", func() bool { return len(cfg.Release) > 0 })
 	start := opts.Now()
-	err = d.run(ctx, []step{
-		{"Load .cupaas.yml", true, func(ctx context.Context, s stepIO) (result, error) {
+	_, err = d.run(ctx, []phase{
+		seq("load", step{name: "Load .cupaas.yml", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
 			var lk *lock.Lock
 			var err error
 			if opts.Commit == nil && opts.Ref != "" {
@@ -241,30 +276,90 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			a.Quiet, a.Now = opts.Runner, opts.Now
 			d.report.Namespace = a.Namespace
 			return result{detail: cfg.Name}, nil
-		}},
-		{"Preflight", true, func(ctx context.Context, s stepIO) (result, error) {
-			return preflight(ctx, s, cl)
-		}},
-		{"Source", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			b, res, err = source(ctx, s, h, cfg, cl, opts.Branch)
-			if b != nil {
-				d.report.Image, d.report.Commit = b.Image, b.Git.Revision()
+		}}),
+		par("prepare", []step{
+			{name: "Preflight", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
+				return preflight(ctx, s, cl)
+			}, aside: true, afterFn: func() []string {
+				// When the last deploy may be what runs, its check goes
+				// first: it takes a fraction of the preflight, which is
+				// then not needed, and shares no CPU with it.
+				if mayBeUnchanged(opts, last, cl.Context()) {
+					return []string{"Check what runs"}
+				}
+				return nil
+			}},
+		}, []step{
+			{name: "Source", dryRun: true, run: func(ctx context.Context, s stepIO) (res result, err error) {
+				src, res, err = source(ctx, s, h, cfg, cl, opts.Branch)
+				if src != nil {
+					d.mu.Lock()
+					d.report.Image, d.report.Commit = src.Image, src.Git.Revision()
+					d.mu.Unlock()
+				}
+				return res, err
+			}},
+			{name: "Check what runs", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
+				res, err := upToDate(ctx, s, opts, a, last, src, cl.Context())
+				if err == nil && res.finished {
+					d.mu.Lock()
+					d.report.URL, d.report.Image, d.report.UpToDate = last.URL, last.Image, true
+					d.mu.Unlock()
+				}
+				return res, err
+			}},
+			{name: "Build image", dryRun: true, afterFn: func() []string {
+				// A context cupaas cannot publish to is refused by the
+				// preflight, before anything is built.
+				if _, unknown := cl.(*cluster.Unknown); unknown {
+					return []string{"Preflight"}
+				}
+				return nil
+			}, run: func(ctx context.Context, s stepIO) (result, error) {
+				return build(ctx, s, opts.Dir, src, buildReason(opts.Rebuild, src, last), opts.Rebuild)
+			}},
+			{name: "Publish image", dryRun: true, title: cl.PublishStep, after: []string{"Preflight"}, run: func(ctx context.Context, s stepIO) (res result, err error) {
+				res, published, err = publish(ctx, s, cl, src, opts.Rebuild)
+				return res, err
+			}},
+		}, []step{
+			{name: "Render", dryRun: true, after: []string{"Preflight", "Source"}, run: func(ctx context.Context, s stepIO) (res result, err error) {
+				b, servicesHash, res, err = renderFiles(ctx, s, h, a, src, cl)
+				if b != nil {
+					d.mu.Lock()
+					d.report.Image = b.Image
+					d.mu.Unlock()
+				}
+				return res, err
+			}},
+			{name: "Apply services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
+				skipped = !opts.Rebuild && last != nil && last.Context == cl.Context() && last.App == cfg.Name && servicesHash != "" && last.ServicesHash == servicesHash
+				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, skipped, func() { startRelease(ctx, s) })
+				servicesApplied = err == nil && !res.hidden
+				return res, err
+			}},
+			{name: "Roll out services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
+				var again func() (result, error)
+				if skipped {
+					again = func() (result, error) {
+						return applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, false, func() { startRelease(ctx, s) })
+					}
+				}
+				return rolloutServices(ctx, s, a, workloads(b.Objects), opts, again)
+			}},
+		}),
+		// The release phase: after the services are ready and the image
+		// is on the node, before the app rolls out.
+		seq("release", step{name: "Release phase", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
+			if err := usePublished(h, b, published); err != nil {
+				return result{}, err
 			}
-			return res, err
-		}},
-		{"Render", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			b, res, err = renderFiles(ctx, s, h, a, b, cl)
-			return res, err
-		}},
-		{"Build image", true, func(ctx context.Context, s stepIO) (result, error) {
-			return build(ctx, s, opts.Dir, b, buildReason(opts.Rebuild, b, last), opts.Rebuild)
-		}},
-		{cl.PublishStep(), true, func(ctx context.Context, s stepIO) (result, error) {
-			res, err := publish(ctx, s, cl, h, b, opts.Rebuild)
+			d.mu.Lock()
 			d.report.Image = b.Image
-			return res, err
-		}},
-		{"Release phase", true, func(ctx context.Context, s stepIO) (result, error) {
+			d.mu.Unlock()
+			if len(cfg.Release) == 0 {
+				return result{hidden: true}, nil
+			}
 			startRelease(ctx, s)
 			live := &logLines{log: s.Log, quiet: opts.Quiet}
 			defer live.flush()
@@ -273,29 +368,36 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				version = rel.rec.Version
 			}
 			return releasePhase(ctx, s, a, b, releaseJobName(a.Name, version, b.Tag), opts, live)
-		}},
-		{"Apply manifests", true, func(ctx context.Context, s stepIO) (result, error) {
-			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout, func() { startRelease(ctx, s) })
+		}}),
+		seq("apply", step{name: "Apply manifests", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
+			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout, servicesApplied, func() { startRelease(ctx, s) })
 			d.report.Kept = kept
 			return res, err
-		}},
-		{"Roll out", true, func(ctx context.Context, s stepIO) (result, error) {
-			return rollout(ctx, s, a, workloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
-		}},
-		{"Get URL", true, func(ctx context.Context, s stepIO) (res result, err error) {
-			url, tunnel, res, err = getURL(ctx, s, cl, a, cfg.Domain)
-			d.report.URL = url
-			return res, err
-		}},
-		{"Verify", false, func(ctx context.Context, s stepIO) (result, error) {
+		}}),
+		par("app", []step{
+			{name: "Roll out", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
+				return rollout(ctx, s, a, appWorkloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
+			}},
+		}, []step{
+			{name: "Get URL", dryRun: true, aside: true, run: func(ctx context.Context, s stepIO) (res result, err error) {
+				url, tunnel, res, err = getURL(ctx, s, cl, a, cfg.Domain)
+				d.mu.Lock()
+				d.report.URL = url
+				d.mu.Unlock()
+				return res, err
+			}},
+		}),
+		seq("verify", step{name: "Verify", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
 			res, err := verify(ctx, opts, a, url, cfg.Healthcheck)
 			if err == nil {
-				if err := h.SaveState(newState(cl, b, url, opts.Now())); err != nil {
+				st := newState(cl, b, url, opts.Now())
+				st.ServicesHash = servicesHash
+				if err := h.SaveState(st); err != nil {
 					s.Warn(err.Error())
 				}
 			}
 			return res, err
-		}},
+		}}),
 	})
 	notes, warnings := rel.finish(ctx, err, cl, opts.Runner)
 	for _, w := range warnings {

@@ -57,6 +57,9 @@ func stubCluster(f *runtest.Fake, url string, imageCached bool) {
 	any := func(p string) *runtest.Stub { return f.StubPattern(p).Times(0) }
 	any(`^docker version`)
 	any(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	any(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
+	any(`^minikube ip$`).Stdout("192.0.2.2\n")
+	any(`^docker info --format`).Stdout(`{}`)
 	any(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	if imageCached {
 		any(`^docker image inspect`).Stdout("sha256:1\n")
@@ -103,7 +106,7 @@ func TestHappyPathReport(t *testing.T) {
 	for _, s := range rep.Steps {
 		names = append(names, s.Name)
 	}
-	want := []string{"Load .cupaas.yml", "Preflight", "Source", "Render", "Build image", "Load image into minikube", "Apply manifests", "Roll out", "Get URL", "Verify"}
+	want := []string{"Load .cupaas.yml", "Preflight", "Source", "Build image", "Load image into minikube", "Render", "Apply services", "Roll out services", "Apply manifests", "Roll out", "Get URL", "Verify"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("steps %q", names)
 	}
@@ -147,14 +150,19 @@ func TestInvalidManifestFailsAtOnce(t *testing.T) {
 	f.StubPattern(`^kubectl --context minikube get namespace counter --ignore-not-found -o jsonpath`)
 	f.StubPattern(`^docker version`)
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	f.StubPattern(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
+	f.StubPattern(`^minikube ip$`).Stdout("192.0.2.2\n")
+	f.StubPattern(`^docker info --format`).Stdout(`{}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
-	f.StubPattern(`^docker image inspect`).Stdout("sha256:1")
-	f.StubPattern(`^minikube image ls`).Stdout("")
-	f.StubPattern(`^minikube image load`)
+	// The image goes on beside the services, until their apply fails.
+	f.StubPattern(`^docker image inspect`).Stdout("sha256:1").Optional()
+	f.StubPattern(`^minikube image ls`).Stdout("").Optional()
+	f.StubPattern(`^minikube image load`).Optional()
 	ios, _, _, _ := iostreams.Test()
 	_, _, err := Run(context.Background(), Options{IO: ios, Runner: f, Dir: dir, RetryDelay: time.Millisecond})
 	var se *StepError
-	if err == nil || !asStep(err, &se) || se.Step != "Apply manifests" || !strings.Contains(strings.Join(se.Lines(), "\n"), `unknown field "replica"`) {
+	// The services' objects are applied first, while the image is built.
+	if err == nil || !asStep(err, &se) || se.Step != "Apply services" || !strings.Contains(strings.Join(se.Lines(), "\n"), `unknown field "replica"`) {
 		t.Fatalf("err = %v", err)
 	}
 	n := 0
@@ -227,10 +235,17 @@ func TestFileChangedDuringBuild(t *testing.T) {
 	f := runtest.New(t)
 	f.StubPattern(`^docker version`)
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	f.StubPattern(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
+	f.StubPattern(`^minikube ip$`).Stdout("192.0.2.2\n")
+	f.StubPattern(`^docker info --format`).Stdout(`{}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	f.StubPattern(`^docker image inspect`).Exit(1)
 	f.StubPattern(`^docker build -t cupaas/counter:[0-9a-f]{12} `)
 	f.StubPattern(`^docker image rm cupaas/counter:[0-9a-f]{12}$`)
+	// The services go on beside the build, until it fails.
+	for _, p := range []string{`get namespace counter --ignore-not-found`, `^kubectl --context minikube apply --server-side`, `^kubectl .* rollout status`, `^kubectl .* get pods`} {
+		f.StubPattern(p).Optional()
+	}
 	// The Source step hashed zz.py already; the tar is still to come.
 	r := editBeforeBuild{Fake: f, edit: func() { os.WriteFile(filepath.Join(dir, "zz.py"), []byte("a = 2\n"), 0o644) }}
 	ios, _, _, _ := iostreams.Test()
@@ -280,17 +295,17 @@ func TestRolloutWaitsOnlyWhenPodsWereReplaced(t *testing.T) {
 		t.Fatal("no Roll out step")
 		return ""
 	}
-	if d := rollDetail(); d != "2 workload(s) ready" {
+	if d := rollDetail(); d != "1 workload(s) ready" {
 		t.Fatalf("first deploy: %q", d)
 	}
-	if d := rollDetail(); d != "2 workload(s) ready" {
+	if d := rollDetail(); d != "1 workload(s) ready" {
 		t.Fatalf("no change: %q", d)
 	}
 	os.WriteFile(filepath.Join(dir, ".cupaas.env"), []byte("API_KEY=other\n"), 0o600)
-	if d := rollDetail(); d != "2 workload(s) ready, old pods replaced" {
+	if d := rollDetail(); d != "1 workload(s) ready, old pods replaced" {
 		t.Fatalf("new secret value: %q", d)
 	}
-	if d := rollDetail(); d != "2 workload(s) ready" {
+	if d := rollDetail(); d != "1 workload(s) ready" {
 		t.Fatalf("no change again: %q", d)
 	}
 }
@@ -324,7 +339,8 @@ func TestApplyWaitsForATerminatingNamespace(t *testing.T) {
 			n++
 		}
 	}
-	if n != 2 || rep.URL != srv.URL {
+	// The services' apply is refused and done again; then all objects.
+	if n != 3 || rep.URL != srv.URL {
 		t.Fatalf("applies = %d, report %+v", n, rep)
 	}
 }
@@ -346,6 +362,9 @@ func TestApplyWaitsBeforeApplyingToADeletedNamespace(t *testing.T) {
 		f.StubPattern(p).Times(0)
 	}
 	f.StubPattern(`^minikube status`).Stdout(`{"Host":"Running","Kubelet":"Running","APIServer":"Running"}`)
+	f.StubPattern(`^minikube addons list -o json$`).Stdout(`{"registry":{"Status":"disabled"}}`)
+	f.StubPattern(`^minikube ip$`).Stdout("192.0.2.2\n")
+	f.StubPattern(`^docker info --format`).Stdout(`{}`)
 	f.StubPattern(`^kubectl .* get secrets`).Stdout(`{"items":[]}`)
 	f.StubPattern(`^minikube service counter -n counter --url$`).Stdout(srv.URL + "\n")
 	ios, _, _, errOut := iostreams.Test()
@@ -358,7 +377,7 @@ func TestApplyWaitsBeforeApplyingToADeletedNamespace(t *testing.T) {
 			order = append(order, l)
 		}
 	}
-	if len(order) != 4 || !strings.Contains(order[3], " apply ") || !strings.Contains(errOut.String(), "namespace counter is being deleted; waiting for it to be gone") {
+	if len(order) != 5 || !strings.Contains(order[3], " apply ") || !strings.Contains(order[4], " apply ") || !strings.Contains(errOut.String(), "namespace counter is being deleted; waiting for it to be gone") {
 		t.Fatalf("calls:\n%s\nstderr:\n%s", strings.Join(order, "\n"), errOut)
 	}
 }

@@ -228,7 +228,7 @@ func UpdateEnv(ctx context.Context, o EnvOptions) (err error) {
 	w := app.NewWorkload(kindName, render.ComponentApp, true, dep.Spec.Template)
 	err = a.WaitRollout(ctx, w, app.RolloutOptions{Timeout: o.Timeout, PollInterval: o.PollInterval})
 	if err == nil {
-		err = settle(ctx, settleDelay(o.SettleDelay))
+		err = dropOldEndpoints(ctx, st.Warn, a, []app.Workload{w}, settleDelay(o.SettleDelay))
 	}
 	if err != nil {
 		st.Fail("")

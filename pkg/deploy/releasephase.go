@@ -144,8 +144,9 @@ func beforeApp(objects []runtime.Object) []runtime.Object {
 	return out
 }
 
-// releasePhase applies what the Job needs (the services, the app's
-// ConfigMap and Secret), waits for the services, runs the Job with its
+// releasePhase applies what the Job needs when the services' apply has
+// not (the app's ConfigMap and Secret of an app without services), runs
+// the Job with its
 // output streamed under the step, and waits for its end.
 func releasePhase(ctx context.Context, s stepIO, a *app.App, b *bundle.Bundle, name string, opts Options, live io.Writer) (result, error) {
 	job, err := ReleaseJob(b.Objects, name, b.Config.Release, opts.Timeout)
@@ -155,32 +156,25 @@ func releasePhase(ctx context.Context, s stepIO, a *app.App, b *bundle.Bundle, n
 	if job.Namespace == "" {
 		job.Namespace = a.Namespace
 	}
+	// With services, Apply services and Roll out services have applied
+	// everything but the Deployment and waited for the services.
+	applied := len(serviceObjects(b.Objects)) > 0
 	if s.DryRun() {
-		s.plan(a.Kube.Argv(kubectl.ApplyArgs...), "the services, the app's ConfigMap and Secret, without its Deployment")
-		for _, t := range workloads(b.Objects) {
-			if !t.IsApp {
-				s.plan(a.Kube.Argv(kubectl.RolloutStatusArgs(a.Namespace, t.KindName, opts.Timeout)...), "")
-			}
+		if !applied {
+			s.plan(a.Kube.Argv(kubectl.ApplyArgs...), "the app's ConfigMap and Secret, without its Deployment")
 		}
 		s.plan(a.Kube.Argv(kubectl.ApplyArgs...), "the release Job "+name)
 		s.plan(a.Kube.Argv("-n", a.Namespace, "logs", "-f", "job/"+name), "its output, live")
 		return result{}, nil
 	}
-	manifest, err := render.Encode(beforeApp(b.Objects), false)
-	if err != nil {
-		return result{}, err
-	}
-	if _, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
-		return s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv(kubectl.ApplyArgs...), Stdin: bytes.NewReader(manifest)})
-	}); err != nil {
-		return result{}, err
-	}
-	ro := app.RolloutOptions{Timeout: opts.Timeout, PollInterval: opts.PollInterval, Start: opts.Now()}
-	for _, t := range workloads(b.Objects) {
-		if t.IsApp {
-			continue
+	if !applied {
+		manifest, err := render.Encode(beforeApp(b.Objects), false)
+		if err != nil {
+			return result{}, err
 		}
-		if err := a.WaitRollout(ctx, t, ro); err != nil {
+		if _, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
+			return s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv(kubectl.ApplyArgs...), Stdin: bytes.NewReader(manifest)})
+		}); err != nil {
 			return result{}, err
 		}
 	}

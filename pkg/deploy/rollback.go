@@ -74,8 +74,8 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 		hash     string
 	)
 	start := opts.Now()
-	err := d.run(ctx, []step{
-		{"Find release", false, func(ctx context.Context, s stepIO) (result, error) {
+	_, err := d.run(ctx, []phase{seq("rollback",
+		step{name: "Find release", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
 			if !o.NoHome {
 				lk, err := h.Lock(ctx, "rollback", opts.LockWait)
 				if err != nil {
@@ -99,15 +99,15 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 			d.report.Image, d.report.Commit = target.Image, target.Commit
 			return result{detail: fmt.Sprintf("%s: %s, image %s", target.Name(), target.Summary(), target.Image)}, nil
 		}},
-		{"Preflight", false, func(ctx context.Context, s stepIO) (result, error) {
+		step{name: "Preflight", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
 			return rollbackPreflight(ctx, s, cl)
 		}},
-		{cl.PublishStep(), false, func(ctx context.Context, s stepIO) (result, error) {
+		step{name: cl.PublishStep(), dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
 			res, ref, err := rollbackImage(ctx, s, cl, h, o.NoHome, *target)
 			podImage = ref
 			return res, err
 		}},
-		{"Apply manifests", false, func(ctx context.Context, s stepIO) (result, error) {
+		step{name: "Apply manifests", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
 			var err error
 			pods := *target
 			if podImage != "" {
@@ -140,7 +140,7 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 			}
 			return result{detail: fmt.Sprintf("%d objects of the app; services untouched", len(objects))}, nil
 		}},
-		{"Roll out", false, func(ctx context.Context, s stepIO) (result, error) {
+		step{name: "Roll out", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
 			var targets []app.Workload
 			for _, w := range workloads(objects) {
 				if w.IsApp {
@@ -149,15 +149,15 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 			}
 			return rollout(ctx, s, a, targets, true, opts)
 		}},
-		{"Get URL", false, func(ctx context.Context, s stepIO) (res result, err error) {
+		step{name: "Get URL", dryRun: false, run: func(ctx context.Context, s stepIO) (res result, err error) {
 			url, tunnel, res, err = getURL(ctx, s, cl, a, cfg.Domain)
 			d.report.URL = url
 			return res, err
 		}},
-		{"Verify", false, func(ctx context.Context, s stepIO) (result, error) {
+		step{name: "Verify", dryRun: false, run: func(ctx context.Context, s stepIO) (result, error) {
 			return verify(ctx, opts, a, url, cfg.Healthcheck)
 		}},
-	})
+	)})
 	notes, warnings := rel.finish(ctx, err, cl, opts.Runner)
 	if err == nil && !o.NoHome {
 		warnings = append(warnings, keepLocal(h, cl.Context(), *target, cfg, hash, url, opts)...)
@@ -308,6 +308,10 @@ func servicesDiffer(target release.Record, current *release.Record) string {
 // returns the reference the pods use (a registry's digest), "" for the
 // image's own name.
 func rollbackImage(ctx context.Context, s stepIO, cl cluster.Cluster, h home.Home, noHome bool, r release.Record) (result, string, error) {
+	if strings.Contains(r.Image, "@sha256:") {
+		// By digest in a registry: the nodes pull exactly that.
+		return result{detail: "the registry has " + r.Image, cached: true}, r.Image, nil
+	}
 	p, err := cl.Publish(ctx, s.Exec, r.Image, false)
 	if err == nil {
 		if p.Cached {

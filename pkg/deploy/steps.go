@@ -82,19 +82,48 @@ func preflight(ctx context.Context, s stepIO, cl cluster.Cluster) (result, error
 	}
 	done := result{detail: "context " + cl.Context() + ", cluster " + cl.Kind()}
 	dockerArgv := []string{"docker", "version", "--format", "{{.Server.Version}}"}
-	if !s.plan(dockerArgv, "the Docker daemon answers") {
-		if _, err := s.Runner.Run(ctx, run.Cmd{Argv: dockerArgv}); err != nil {
-			if ctx.Err() != nil {
-				return result{}, err
-			}
-			return result{}, &cluster.Error{Err: errors.New("the Docker daemon does not answer: start Docker (Docker Desktop, or `sudo systemctl start docker`)"), Details: Lines(err)}
+	if s.plan(dockerArgv, "the Docker daemon answers") {
+		if p, ok := cl.(publishPreparer); ok {
+			p.PreparePublish(ctx, s.Exec)
 		}
+		return done, cl.Check(ctx, s.Exec)
 	}
-	if err := cl.Check(ctx, s.Exec); err != nil {
-		return result{}, err
+	// Docker and the cluster are asked at the same time, and how the
+	// image will reach the node.
+	dockerErr := make(chan error, 1)
+	go func() {
+		_, err := s.Runner.Run(ctx, run.Cmd{Argv: dockerArgv})
+		dockerErr <- err
+	}()
+	prepared := make(chan struct{})
+	go func() {
+		defer close(prepared)
+		if p, ok := cl.(publishPreparer); ok {
+			p.PreparePublish(ctx, s.Exec)
+		}
+	}()
+	clusterErr := cl.Check(ctx, s.Exec)
+	<-prepared
+	if err := <-dockerErr; err != nil {
+		if ctx.Err() != nil {
+			return result{}, err
+		}
+		return result{}, &cluster.Error{Err: errors.New("the Docker daemon does not answer: start Docker (Docker Desktop, or `sudo systemctl start docker`)"), Details: Lines(err)}
+	}
+	if clusterErr != nil {
+		return result{}, clusterErr
 	}
 	return done, nil
 }
+
+// publishPreparer is a cluster that picks how images reach its nodes
+// before the first is named (minikube: its registry addon, or image load).
+type publishPreparer interface {
+	PreparePublish(ctx context.Context, ex cluster.Exec)
+}
+
+// publishPather says how the image reaches the nodes, and why.
+type publishPather interface{ PublishPath() string }
 
 // 3. Source: the Dockerfile, the content-hash tag, the commit, and the
 // objects rendered with the stored credentials.
@@ -130,30 +159,45 @@ func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl clu
 // directory, with the services' credentials the cluster holds when they
 // differ from the stored ones (a new clone, a lost credentials.json): new
 // ones would lock the app out of its data.
-func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, result, error) {
+func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, string, result, error) {
 	c := b.Config
+	// The Source step ran beside the preflight, which picked how the
+	// image reaches the node: the image's name may follow from that.
+	image, err := cl.Image(c.Name, b.Tag)
+	if err != nil {
+		return b, "", result{}, err
+	}
+	if image != b.Image {
+		if b, err = bundle.Prepare(h.AppDir, bundle.Options{Tag: b.Tag, Config: c, Cluster: cl, Home: h}); err != nil {
+			return nil, "", result{}, err
+		}
+	}
 	if len(c.Services) > 0 && !s.plan(a.Kube.Argv(a.SecretsArgs()...), "reuse the credentials the cluster holds") {
 		override, err := s.Retry(ctx, "reading the services' secrets", func() ([]byte, error) {
 			return s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv(a.SecretsArgs()...), Sensitive: true})
 		})
 		if err != nil {
-			return b, result{}, err
+			return b, "", result{}, err
 		}
 		creds, err := app.ParseCredentials(override, a.Name, c.ServiceNames())
 		if err != nil {
-			return b, result{}, err
+			return b, "", result{}, err
 		}
 		if changed(creds, b.Credentials) {
 			s.Warn("using the service credentials stored in the cluster (they differ from .cupaas/credentials.json)")
 			if b, err = bundle.Prepare(h.AppDir, bundle.Options{Tag: b.Tag, CredentialOverride: creds, Config: c, Cluster: cl, Home: h}); err != nil {
-				return nil, result{}, err
+				return nil, "", result{}, err
 			}
 		}
 	}
 	if err := b.Write(h.BuildDir()); err != nil {
-		return b, result{}, err
+		return b, "", result{}, err
 	}
-	return b, result{detail: fmt.Sprintf("%d objects in %s", len(b.Objects), BuildDir)}, nil
+	servicesHash, err := writeServices(h.BuildDir(), b.Objects)
+	if err != nil {
+		return b, "", result{}, err
+	}
+	return b, servicesHash, result{detail: fmt.Sprintf("%d objects in %s", len(b.Objects), BuildDir)}, nil
 }
 
 func changed(override, current map[string]credentials.Service) bool {
@@ -170,12 +214,16 @@ func changed(override, current map[string]credentials.Service) bool {
 // tag hashes, so no secret (.cupaas.env, .cupaas/) can reach the image even
 // when the project's .dockerignore forgets them.
 func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason string, rebuild bool) (result, error) {
-	inspect := []string{"docker", "image", "inspect", "--format", "{{.Id}}", b.Image}
+	image, err := localImage(b)
+	if err != nil {
+		return result{}, err
+	}
+	inspect := []string{"docker", "image", "inspect", "--format", "{{.Id}}", image}
 	name := BuildDir + "/" + bundle.DockerfileName
 	if b.OwnDockerfile {
 		name = b.Config.Dockerfile
 	}
-	buildArgv := []string{"docker", "build", "-t", b.Image, "-f", name}
+	buildArgv := []string{"docker", "build", "-t", image, "-f", name}
 	if rev := b.Git.Revision(); rev != "" {
 		buildArgv = append(buildArgv, "--label", "org.opencontainers.image.revision="+rev)
 	}
@@ -189,7 +237,7 @@ func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason s
 	}
 	if !rebuild {
 		if _, err := s.Runner.Run(ctx, run.Cmd{Argv: inspect}); err == nil {
-			return result{detail: "cached: " + b.Image, cached: true}, nil
+			return result{detail: "cached: " + image, cached: true}, nil
 		} else if ctx.Err() != nil {
 			return result{}, err
 		}
@@ -211,7 +259,7 @@ func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason s
 		pw.CloseWithError(err)
 		tarDone <- sent{hash, err}
 	}()
-	_, err := s.Runner.Run(ctx, run.Cmd{Argv: buildArgv, Stdin: pr})
+	_, err = s.Runner.Run(ctx, run.Cmd{Argv: buildArgv, Stdin: pr})
 	pr.Close() // unblocks the writer if docker stopped reading
 	tr := <-tarDone
 	if tr.err != nil && !errors.Is(tr.err, io.ErrClosedPipe) {
@@ -223,7 +271,7 @@ func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason s
 	// An image whose content is not what its tag names must not stay
 	// under that tag, or a later deploy would take it as cached.
 	discard := func(err error) (result, error) {
-		s.Runner.Run(context.WithoutCancel(ctx), run.Cmd{Argv: []string{"docker", "image", "rm", b.Image}})
+		s.Runner.Run(context.WithoutCancel(ctx), run.Cmd{Argv: []string{"docker", "image", "rm", image}})
 		return result{detail: reason}, err
 	}
 	switch {
@@ -233,6 +281,13 @@ func build(ctx context.Context, s stepIO, dir string, b *bundle.Bundle, reason s
 		return discard(fmt.Errorf("files of the app changed while the image was built, so the image does not match its tag %s; run `cupaas deploy` again", b.Tag))
 	}
 	return result{detail: reason}, nil
+}
+
+// localImage is the name the image is built under in the local Docker
+// engine, cupaas/<name>:<tag>, whatever name the pods give it: the build
+// starts before the preflight has picked how the image reaches the nodes.
+func localImage(b *bundle.Bundle) (string, error) {
+	return render.ImageName(cluster.ImageRepository, b.Config.Name, b.Tag)
 }
 
 // buildReason says why the image is built.
@@ -253,56 +308,121 @@ func buildReason(rebuild bool, b *bundle.Bundle, last *state.State) string {
 }
 
 // 6. Publish: the cluster's nodes get the image, unless they have it.
-// When the pods must use another reference (a registry's digest), the
-// objects and kubernetes.yaml are rewritten with it.
-func publish(ctx context.Context, s stepIO, cl cluster.Cluster, h home.Home, b *bundle.Bundle, rebuild bool) (result, error) {
-	p, err := cl.Publish(ctx, s.Exec, b.Image, rebuild)
+// The line says which way and why.
+// It returns the reference the pods must use when the cluster names the
+// image otherwise (a registry's digest), "" when they use the rendered name.
+func publish(ctx context.Context, s stepIO, cl cluster.Cluster, src *bundle.Bundle, rebuild bool) (result, string, error) {
+	image, err := localImage(src)
 	if err != nil {
-		return result{}, err
+		return result{}, "", err
 	}
-	if p.Ref != "" && p.Ref != b.Image {
-		b.UseImage(p.Ref)
-		if err := b.Write(h.BuildDir()); err != nil {
-			return result{}, err
-		}
+	p, err := cl.Publish(ctx, s.Exec, image, rebuild)
+	how := p.Detail
+	if pp, ok := cl.(publishPather); ok && how == "" {
+		how = pp.PublishPath()
 	}
-	detail := p.Detail
-	if detail == "" && p.Cached {
-		detail = "cached: the node has " + b.Image
+	ref := ""
+	if p.Ref != "" && p.Ref != image {
+		ref = p.Ref
 	}
-	return result{detail: detail, cached: p.Cached}, nil
+	switch {
+	case err != nil || !p.Cached:
+		return result{detail: how}, ref, err
+	case p.Detail != "":
+		return result{detail: p.Detail, cached: true}, ref, nil
+	case strings.HasPrefix(how, "pushed"):
+		return result{detail: "cached: minikube's registry has " + image, cached: true}, ref, nil
+	}
+	return result{detail: "cached: the node has " + image, cached: true}, ref, nil
 }
 
-// 7. Apply, then delete what cupaas made for this app before but no longer
-// generates (PersistentVolumeClaims are kept: they hold data). ready, when
-// set, is called just before the first apply, once a namespace being
-// deleted is gone (the release is recorded there).
-func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, ready func()) (result, []string, error) {
+// usePublished makes the objects name the image as the cluster does when
+// Publish said so (a registry's digest), and writes kubernetes.yaml again.
+func usePublished(h home.Home, b *bundle.Bundle, ref string) error {
+	if ref == "" || ref == b.Image {
+		return nil
+	}
+	b.UseImage(ref)
+	return b.Write(h.BuildDir())
+}
+
+// 7a. Apply services: the objects of the app's services (with the
+// namespace, and the app's Service, Secret and ConfigMap) go to the
+// cluster as soon as they are rendered, so that the databases start while
+// the image is built; nothing when there are none. When they are the very
+// objects the last deploy applied, the apply is skipped: Roll out services
+// then checks they are there (and applies them when they are not).
+func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, unchanged bool, ready func()) (result, error) {
+	n := len(serviceObjects(objects))
+	if n == 0 {
+		return result{hidden: true}, nil
+	}
 	applyArgv := a.Kube.Argv(append(append([]string{}, kubectl.ApplyFlags...), "-f", manifest)...)
 	if s.DryRun() {
 		s.plan(a.Kube.Argv(a.DeletingArgs()...), "wait first when the namespace is being deleted")
-		s.plan(applyArgv, "")
-		s.plan(a.Kube.Argv(a.PruneArgs()...), "find objects of this app that are no longer generated, to delete them")
-		s.plan(a.Kube.Argv(a.ClaimsArgs()...), "find volume claims of removed services, to keep and report them")
-		return result{}, nil, nil
+		s.plan(applyArgv, "the services first: they start while the image is built")
+		return result{}, nil
 	}
+	if unchanged {
+		return result{detail: fmt.Sprintf("cached: the %d objects the last deploy applied", n), cached: true}, nil
+	}
+	if err := applyFile(ctx, s, a, applyArgv, timeout, true, ready); err != nil {
+		return result{}, err
+	}
+	return result{detail: fmt.Sprintf("%d objects", n)}, nil
+}
+
+// 7b. Roll out services: their StatefulSets become ready, diagnosed as
+// the app's rollout is. When their apply was skipped and the wait fails,
+// they are applied and waited for again.
+func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options, applySkipped func() (result, error)) (result, error) {
+	var svc []app.Workload
+	for _, t := range targets {
+		if !t.IsApp {
+			svc = append(svc, t)
+		}
+	}
+	if len(svc) == 0 {
+		return result{hidden: true}, nil
+	}
+	res, err := waitWorkloads(ctx, s, a, svc, opts)
+	if err != nil && applySkipped != nil && ctx.Err() == nil {
+		s.Log("the services are not as the last deploy left them: applying them again")
+		if _, err := applySkipped(); err != nil {
+			return result{}, err
+		}
+		return waitWorkloads(ctx, s, a, svc, opts)
+	}
+	return res, err
+}
+
+// applyFile runs the apply argv. A namespace deleted just before
+// (`kubectl delete namespace`) takes everything in it along, what is
+// applied now included: when checkNamespace is set, it first waits until
+// such a namespace is gone, which takes seconds. An apply that meets one
+// anyway (it was deleted since the check) is refused, and is done again
+// too.
+//
+// ready, when set, is called just before the first apply, once a namespace
+// being deleted is gone (the release is recorded there).
+func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, timeout time.Duration, checkNamespace bool, ready func()) error {
 	applyOnce := func() error {
 		_, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
 			return s.Runner.Run(ctx, run.Cmd{Argv: applyArgv})
 		})
 		return err
 	}
-	// A namespace deleted just before (`kubectl delete namespace`) takes
-	// everything in it along, what is applied now included: wait until it
-	// is gone, which takes seconds. An apply that meets one anyway (it
-	// was deleted since the check) is refused, and is done again too.
 	waitGone := func() error {
 		s.Log(fmt.Sprintf("namespace %s is being deleted; waiting for it to be gone, then applying again", a.Namespace))
 		return a.WaitNamespaceGone(ctx, timeout, time.Second)
 	}
-	deleting, err := a.NamespaceDeleting(ctx)
-	if err == nil && deleting {
-		err = waitGone()
+	var err error
+	if checkNamespace {
+		var deleting bool
+		deleting, err = a.NamespaceDeleting(ctx)
+		if err == nil && deleting {
+			err = waitGone()
+		}
 	}
 	if err == nil && ready != nil {
 		ready()
@@ -315,10 +435,45 @@ func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects [
 			}
 		}
 	}
-	if err != nil {
+	return err
+}
+
+// 7c. Apply all the manifests, then delete what cupaas made for this app
+// before but no longer generates (PersistentVolumeClaims are kept: they
+// hold data). After Apply services the namespace is known to be there.
+func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, servicesApplied bool, ready func()) (result, []string, error) {
+	applyArgv := a.Kube.Argv(append(append([]string{}, kubectl.ApplyFlags...), "-f", manifest)...)
+	if s.DryRun() {
+		if !servicesApplied && len(serviceObjects(objects)) == 0 {
+			s.plan(a.Kube.Argv(a.DeletingArgs()...), "wait first when the namespace is being deleted")
+		}
+		s.plan(applyArgv, "")
+		s.plan(a.Kube.Argv(a.PruneArgs()...), "find objects of this app that are no longer generated, to delete them")
+		s.plan(a.Kube.Argv(a.ClaimsArgs()...), "find volume claims of removed services, to keep and report them")
+		return result{}, nil, nil
+	}
+	// What to prune is read while the apply runs.
+	type lists struct {
+		l   app.Listed
+		err error
+	}
+	listed := make(chan lists, 1)
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		l, err := a.PruneList(lctx)
+		listed <- lists{l, err}
+	}()
+	if err := applyFile(ctx, s, a, applyArgv, timeout, !servicesApplied, ready); err != nil {
+		cancel()
+		<-listed
 		return result{}, nil, err
 	}
-	removed, kept, err := a.Prune(ctx, objects, func(obj string) {
+	pl := <-listed
+	if pl.err != nil {
+		return result{}, nil, pl.err
+	}
+	removed, kept, err := a.PruneListed(ctx, pl.l, objects, func(obj string) {
 		s.Log("deleted " + obj + " (no longer in .cupaas.yml)")
 	})
 	if err != nil {
@@ -361,9 +516,25 @@ func appHash(objects []runtime.Object) string {
 	return ""
 }
 
-// 8. Roll out, diagnosing a failure instead of waiting for the timeout.
-// After replacing running pods, it waits for the Service to drop them.
+// 8. Roll out the app, diagnosing a failure instead of waiting for the
+// timeout. After replacing running pods, it waits for the Service to drop
+// them.
 func rollout(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, replaced bool, opts Options) (result, error) {
+	res, err := waitWorkloads(ctx, s, a, targets, opts)
+	if err != nil || s.DryRun() {
+		return res, err
+	}
+	if replaced {
+		res.detail += ", old pods replaced"
+		if err := dropOldEndpoints(ctx, s.Warn, a, targets, opts.SettleDelay); err != nil {
+			return result{}, err
+		}
+	}
+	return res, nil
+}
+
+// waitWorkloads waits for targets, one after the other.
+func waitWorkloads(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options) (result, error) {
 	if s.DryRun() {
 		for _, t := range targets {
 			s.plan(a.Kube.Argv(kubectl.RolloutStatusArgs(a.Namespace, t.KindName, opts.Timeout)...), "")
@@ -376,14 +547,18 @@ func rollout(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, 
 			return result{}, err
 		}
 	}
-	detail := fmt.Sprintf("%d workload(s) ready", len(targets))
-	if replaced {
-		detail += ", old pods replaced"
-		if err := settle(ctx, opts.SettleDelay); err != nil {
-			return result{}, err
+	return result{detail: fmt.Sprintf("%d workload(s) ready", len(targets))}, nil
+}
+
+// appWorkloads are the app's own workloads (its Deployment).
+func appWorkloads(objects []runtime.Object) []app.Workload {
+	var out []app.Workload
+	for _, w := range workloads(objects) {
+		if w.IsApp {
+			out = append(out, w)
 		}
 	}
-	return result{detail: detail}, nil
+	return out
 }
 
 // replacedPods reports whether this deploy replaces running pods of the
@@ -393,21 +568,6 @@ func replacedPods(last *state.State, kubeContext, name string, b *bundle.Bundle)
 		return false // nothing of ours ran there before
 	}
 	return last.Image != b.Image || last.ConfigHash != appHash(b.Objects)
-}
-
-// settle gives the Service time to drop replaced pods: they leave its
-// endpoints as soon as they start terminating, and kube-proxy applies such
-// changes at most once a second. Without it the URL may still answer with
-// the old version right after the command. Waiting for the old pods to be
-// gone would take their whole grace period (30 s for an app that ignores
-// SIGTERM).
-func settle(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }
 
 // 9. The URL, from the cluster.
@@ -437,6 +597,7 @@ func newState(cl cluster.Cluster, b *bundle.Bundle, url string, now time.Time) s
 		App: b.Config.Name, Namespace: b.Config.Name, Context: cl.Context(), Cluster: cl.Kind(), Registry: registry, Image: b.Image, Tag: b.Tag,
 		Commit: b.Git.Revision(), URL: url, DeployedAt: now.UTC(),
 		ConfigFile: configFileName(b.Config), Config: string(b.Config.Raw), ConfigHash: appHash(b.Objects),
+		ManifestsHash: manifestsHash(b.Objects),
 	}
 }
 

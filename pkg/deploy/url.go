@@ -20,6 +20,9 @@ func verify(ctx context.Context, opts Options, a *app.App, url, healthcheck stri
 		target = strings.TrimRight(url, "/") + healthcheck
 	}
 	deadline := time.Now().Add(opts.VerifyTimeout)
+	// A new NodePort answers as soon as kube-proxy has programmed it:
+	// tried often at first, then once a second.
+	pause := 200 * time.Millisecond
 	var lastErr error
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
@@ -42,8 +45,9 @@ func verify(ctx context.Context, opts Options, a *app.App, url, healthcheck stri
 		select {
 		case <-ctx.Done():
 			return result{}, ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(pause):
 		}
+		pause = min(2*pause, time.Second)
 	}
 	details := []string{}
 	out, err := opts.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv("-n", a.Namespace, "logs", "deployment/"+a.Name, "--tail", "20")})

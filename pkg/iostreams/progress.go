@@ -22,6 +22,7 @@ type Progress struct {
 
 	mu      sync.Mutex
 	active  *Step
+	running []*Step // steps started and not ended, in start order
 	stop    chan struct{}
 	stopped chan struct{}
 }
@@ -54,6 +55,7 @@ func (p *Progress) Start(name string) *Step {
 	defer p.mu.Unlock()
 	p.stopSpinner()
 	p.active = st
+	p.running = append(p.running, st)
 	if p.tty && !p.quiet {
 		p.stop, p.stopped = make(chan struct{}), make(chan struct{})
 		go p.spin(st, p.stop, p.stopped)
@@ -108,12 +110,54 @@ func (p *Progress) restart() {
 }
 
 // Done ends the step successfully; detail (e.g. "cached") goes in brackets.
-func (st *Step) Done(detail string) { st.end(st.p.st.SuccessIcon(), detail, false) }
+func (st *Step) Done(detail string) { st.end(st.p.st.SuccessIcon(), detail, false, -1) }
 
 // Fail ends the step as failed; the line is printed even when quiet.
-func (st *Step) Fail(detail string) { st.end(st.p.st.FailureIcon(), detail, true) }
+func (st *Step) Fail(detail string) { st.end(st.p.st.FailureIcon(), detail, true, -1) }
 
-func (st *Step) end(icon, detail string, always bool) {
+// DoneAfter is Done for a step that ended took after it started, printed
+// later: steps that run side by side print their lines in a fixed order.
+func (st *Step) DoneAfter(detail string, took time.Duration) {
+	st.end(st.p.st.SuccessIcon(), detail, false, took)
+}
+
+// FailAfter is Fail for a step that ended took after it started.
+func (st *Step) FailAfter(detail string, took time.Duration) {
+	st.end(st.p.st.FailureIcon(), detail, true, took)
+}
+
+// Drop ends the step without a line: it did not need to run.
+func (st *Step) Drop() {
+	p := st.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st.ended {
+		return
+	}
+	st.ended = true
+	p.stopSpinner()
+	p.forget(st)
+	p.restart()
+}
+
+// forget removes st from the running steps; the latest one still running
+// becomes the animated one. p.mu is held.
+func (p *Progress) forget(st *Step) {
+	for i, r := range p.running {
+		if r == st {
+			p.running = append(p.running[:i], p.running[i+1:]...)
+			break
+		}
+	}
+	if p.active == st {
+		p.active = nil
+		if n := len(p.running); n > 0 {
+			p.active = p.running[n-1]
+		}
+	}
+}
+
+func (st *Step) end(icon, detail string, always bool, took time.Duration) {
 	p := st.p
 	// A last line without a newline is still output: show it first.
 	p.mu.Lock()
@@ -130,6 +174,8 @@ func (st *Step) end(icon, detail string, always bool) {
 	}
 	st.ended = true
 	p.stopSpinner()
+	p.forget(st)
+	defer p.restart()
 	if p.quiet && !always {
 		return
 	}
@@ -137,7 +183,10 @@ func (st *Step) end(icon, detail string, always bool) {
 	if detail != "" {
 		line += " (" + detail + ")"
 	}
-	fmt.Fprintf(p.w, "%s %s\n", line, p.st.Muted.Render(FormatDuration(p.now().Sub(st.start))))
+	if took < 0 {
+		took = p.now().Sub(st.start)
+	}
+	fmt.Fprintf(p.w, "%s %s\n", line, p.st.Muted.Render(FormatDuration(took)))
 }
 
 // Warn prints `! msg` under the step without ending it.

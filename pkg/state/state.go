@@ -37,7 +37,13 @@ type State struct {
 	ConfigFile string `json:"configFile,omitempty"`
 	// ConfigHash is the config hash of the app's pod template that runs.
 	ConfigHash string `json:"configHash,omitempty"`
-	Config     string `json:"config,omitempty"`
+	// ManifestsHash is a hash of the applied objects but the app image's
+	// name (see deploy): the same hash and tag make a no-change deploy.
+	ManifestsHash string `json:"manifestsHash,omitempty"`
+	// ServicesHash is a hash of the objects applied before the image
+	// (deploy's services.yaml): the same hash skips their apply.
+	ServicesHash string `json:"servicesHash,omitempty"`
+	Config       string `json:"config,omitempty"`
 }
 
 // MaxFileSize bounds the size of state.json: it holds a copy of

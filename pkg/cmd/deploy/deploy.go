@@ -134,7 +134,13 @@ func Run(ctx context.Context, opts deploy.Options) error {
 		}
 		return nil
 	}
-	if !opts.JSON {
+	if !opts.JSON && rep.UpToDate {
+		// Like git: nothing was built, applied or waited for.
+		fmt.Fprintf(io.Out, "%s Everything up-to-date: %s runs as deployed (checked in %.1fs)\n", st.SuccessIcon(), st.Bold.Render(rep.Namespace), rep.Seconds)
+		fmt.Fprintf(io.Out, "  image:     %s\n", rep.Image)
+		fmt.Fprintf(io.Out, "  namespace: %s (context %s)\n", rep.Namespace, rep.Context)
+		fmt.Fprintln(io.Out, rep.URL)
+	} else if !opts.JSON {
 		fmt.Fprintf(io.Out, "%s Deployed %s in %.1fs\n", st.SuccessIcon(), st.Bold.Render(rep.Namespace), rep.Seconds)
 		fmt.Fprintf(io.Out, "  image:     %s\n", rep.Image)
 		fmt.Fprintf(io.Out, "  namespace: %s (context %s)\n", rep.Namespace, rep.Context)

@@ -198,6 +198,7 @@ func TestApplySendsSecretOnStdinOnly(t *testing.T) {
 	f.Stub("kubectl", "--context", "minikube", "apply", "--server-side", "--force-conflicts", "--field-manager=cupaas", "-f", "-").Stdout("secret/app-env serverside-applied\n")
 	f.StubPattern(`^kubectl --context minikube -n app patch deployment/app --type merge --field-manager=cupaas-env -p .*cupaas.dev/config-hash.*[0-9a-f]{16}`)
 	f.Stub("kubectl", "--context", "minikube", "-n", "app", "rollout", "status", "deployment/app", "--timeout", "5m0s")
+	f.StubPattern(`get pods,endpointslices`).Stdout(`{"items":[]}`) // no slices: the fixed wait
 	stdout, stderr, err := runEnv(t, dir, f, "very-secret-value\n", "set", "TOKEN=-")
 	if err != nil {
 		t.Fatal(err)
@@ -250,6 +251,7 @@ func TestApplyUsesTheDeployedConfig(t *testing.T) {
 	f.Stub("kubectl", "--context", "minikube", "-n", "app", "patch", "deployment/app", "--type", "merge", "--field-manager=cupaas-env",
 		"-p", `{"spec":{"template":{"metadata":{"annotations":{"`+render.AnnotationConfigHash+`":"`+hash+`"}}}}}`)
 	f.StubPattern(`rollout status deployment/app`)
+	f.StubPattern(`get pods,endpointslices`).Stdout(`{"items":[]}`) // no slices: the fixed wait
 	_, stderr, err := runEnv(t, dir, f, "", "set", "OTHER=1")
 	if err != nil {
 		t.Fatal(err)
@@ -350,6 +352,7 @@ func TestApplyOutcomes(t *testing.T) {
 				f.StubPattern(`apply --server-side --force-conflicts --field-manager=cupaas -f -`)
 				f.StubPattern(`patch deployment/app`)
 				f.Stub("kubectl", "--context", "minikube", "-n", "app", "rollout", "status", "deployment/app", "--timeout", "30s")
+				f.StubPattern(`get pods,endpointslices`).Stdout(`{"items":[]}`) // no slices: the fixed wait
 			},
 			args:     []string{"--timeout", "30s"},
 			wantCode: -1,
@@ -608,6 +611,7 @@ func TestApplyUsesTheClusterCredentials(t *testing.T) {
 	f.StubPattern(`apply --server-side`)
 	f.StubPattern(`patch deployment/app`)
 	f.StubPattern(`rollout status deployment/app`)
+	f.StubPattern(`get pods,endpointslices`).Stdout(`{"items":[]}`) // no slices: the fixed wait
 	_, stderr, err := runEnv(t, dir, f, "", "set", "A=1")
 	if err != nil {
 		t.Fatal(err)
@@ -643,6 +647,7 @@ func TestApplyWithAnOldStateWarns(t *testing.T) {
 	f.StubPattern(`apply --server-side`)
 	f.StubPattern(`patch deployment/app`)
 	f.StubPattern(`rollout status deployment/app`)
+	f.StubPattern(`get pods,endpointslices`).Stdout(`{"items":[]}`) // no slices: the fixed wait
 	_, stderr, err := runEnv(t, dir, f, "", "set", "A=1")
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,7 @@ func New(t testing.TB) *Fake {
 		defer f.mu.Unlock()
 		for _, s := range f.stubs {
 			switch {
-			case s.used == 0:
+			case s.used == 0 && !s.optional:
 				t.Errorf("runtest: stub never used: %s", s.describe())
 			case s.used < s.times:
 				t.Errorf("runtest: stub used %d of %d times: %s", s.used, s.times, s.describe())
@@ -67,7 +67,9 @@ type Stub struct {
 	exit    int
 	times   int // 0 = any number ≥ 1
 	used    int
-	do      func(ctx context.Context, cmd run.Cmd) ([]byte, error)
+	// optional stubs may go unused.
+	optional bool
+	do       func(ctx context.Context, cmd run.Cmd) ([]byte, error)
 }
 
 // Stub answers calls whose argv is exactly argv.
@@ -109,6 +111,10 @@ func (s *Stub) Exit(code int) *Stub { s.exit = code; return s }
 // Times sets how many calls the stub answers, and expects, before later
 // stubs get their turn; 0 means any number, at least one.
 func (s *Stub) Times(n int) *Stub { s.times = n; return s }
+
+// Optional lets the stub go unused: it answers a call made by a step that
+// runs beside one that fails, and is stopped at an unknown point.
+func (s *Stub) Optional() *Stub { s.times, s.optional = 0, true; return s }
 
 // Do gives the stub custom behaviour (block until ctx is done, read stdin...).
 func (s *Stub) Do(fn func(ctx context.Context, cmd run.Cmd) ([]byte, error)) *Stub {

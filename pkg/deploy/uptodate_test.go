@@ -1,0 +1,170 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/cupaas/cupaas/pkg/bundle"
+	"github.com/cupaas/cupaas/pkg/cluster"
+	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/render"
+	"github.com/cupaas/cupaas/pkg/run"
+)
+
+func prepared(t *testing.T, files map[string]string) *bundle.Bundle {
+	t.Helper()
+	dir := writeApp(t, files)
+	b, err := bundle.Prepare(dir, bundle.Options{Cluster: cluster.For("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The hash of what is applied ignores the app image's name and pull
+// policy (the publish path's choice) and nothing else.
+func TestManifestsHash(t *testing.T) {
+	b := prepared(t, counterApp)
+	h := manifestsHash(b.Objects)
+	_, dep := EnvObjects(b.Objects, "counter")
+	orig := dep.Spec.Template.Spec.Containers[0]
+	dep.Spec.Template.Spec.Containers[0].Image = "localhost:5000/cupaas/counter:" + b.Tag
+	dep.Spec.Template.Spec.Containers[0].ImagePullPolicy = corev1.PullAlways
+	if got := manifestsHash(b.Objects); got != h {
+		t.Fatalf("the image's name changed the hash: %s, was %s", got, h)
+	}
+	if dep.Spec.Template.Spec.Containers[0].Image == orig.Image {
+		t.Fatal("manifestsHash changed the objects")
+	}
+	dep.Spec.Replicas = new(int32)
+	if manifestsHash(b.Objects) == h {
+		t.Fatal("replicas did not change the hash")
+	}
+}
+
+// The objects applied first are all but the Deployment and the autoscaler;
+// none for an app without services.
+func TestServiceObjects(t *testing.T) {
+	b := prepared(t, counterApp)
+	var kinds []string
+	for _, o := range serviceObjects(b.Objects) {
+		kinds = append(kinds, fmt.Sprintf("%T", o))
+	}
+	if strings.Join(kinds, ",") != "*v1.Namespace,*v1.Secret,*v1.StatefulSet,*v1.Service,*v1.ConfigMap,*v1.Secret,*v1.Service" {
+		t.Fatalf("service objects: %v", kinds)
+	}
+	plain := map[string]string{".cupaas.yml": "name: web\nruntime: python:3.11\nentrypoint: [python, app.py]\n", "app.py": "print(1)\n", "requirements.txt": "flask\n"}
+	if objs := serviceObjects(prepared(t, plain).Objects); objs != nil {
+		t.Fatalf("an app without services: %d objects", len(objs))
+	}
+}
+
+// running reads one list of Deployments and StatefulSets: every workload
+// rolled out, ready, with this config and the recorded image.
+func TestRunning(t *testing.T) {
+	b := prepared(t, counterApp)
+	targets := workloads(b.Objects)
+	_, dep := EnvObjects(b.Objects, "counter")
+	hash := dep.Spec.Template.Annotations[render.AnnotationConfigHash]
+	var stsHash string
+	for _, o := range b.Objects {
+		if s, ok := o.(*appsv1.StatefulSet); ok {
+			stsHash = s.Spec.Template.Annotations[render.AnnotationConfigHash]
+		}
+	}
+	list := func(image, depHash string, ready, observed int) []byte {
+		return []byte(fmt.Sprintf(`{"items":[
+{"kind":"Deployment","metadata":{"name":"counter","generation":2},"spec":{"replicas":1,"template":{"metadata":{"annotations":{%q:%q}},"spec":{"containers":[{"name":"app","image":%q}]}}},
+ "status":{"observedGeneration":%d,"replicas":1,"updatedReplicas":1,"readyReplicas":%d,"availableReplicas":%d}},
+{"kind":"StatefulSet","metadata":{"name":"counter-redis","generation":1},"spec":{"replicas":1,"template":{"metadata":{"annotations":{%q:%q}}}},
+ "status":{"observedGeneration":1,"replicas":1,"readyReplicas":1,"updatedReplicas":1,"currentRevision":"r1","updateRevision":"r1"}}]}`,
+			render.AnnotationConfigHash, depHash, image, observed, ready, ready, render.AnnotationConfigHash, stsHash))
+	}
+	img := "cupaas/counter:" + b.Tag
+	for _, tc := range []struct {
+		what string
+		list []byte
+		want bool
+	}{
+		{"ready", list(img, hash, 1, 2), true},
+		{"another image", list("cupaas/counter:other", hash, 1, 2), false},
+		{"another config", list(img, "0000", 1, 2), false},
+		{"not ready", list(img, hash, 0, 2), false},
+		{"spec not seen yet", list(img, hash, 1, 1), false},
+		{"no StatefulSet", []byte(`{"items":[]}`), false},
+		{"not JSON", []byte(`No resources found`), false},
+	} {
+		if got := running(tc.list, targets, img); got != tc.want {
+			t.Errorf("%s: running = %v", tc.what, got)
+		}
+	}
+}
+
+// failOnce fails the first `rollout status` of a StatefulSet when armed
+// and counts the applies of services.yaml.
+type failOnce struct {
+	instant
+	armed    bool
+	applies  int
+	rollouts int
+}
+
+func (f *failOnce) Run(ctx context.Context, c run.Cmd) ([]byte, error) {
+	line := run.CommandLine(c.Argv)
+	if strings.Contains(line, " apply ") && strings.HasSuffix(line, ServicesName) {
+		f.applies++
+	}
+	if strings.Contains(line, "rollout status statefulset/") {
+		f.rollouts++
+		if f.armed {
+			f.armed = false
+			return nil, errors.New(`Error from server (NotFound): statefulsets.apps "counter-redis" not found`)
+		}
+	}
+	return f.instant.Run(ctx, c)
+}
+
+// The services' apply is skipped when they are what the last deploy
+// applied; when they are then not found, they are applied again.
+func TestServicesApplySkippedWhenUnchanged(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	dir := writeApp(t, counterApp)
+	r := &failOnce{instant: instant{url: srv.URL}}
+	deploy := func() *Report {
+		t.Helper()
+		ios, _, _, _ := iostreams.Test()
+		rep, _, err := Run(context.Background(), Options{IO: ios, Runner: r, Dir: dir, SettleDelay: time.Millisecond, PollInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	deploy()
+	if r.applies != 1 {
+		t.Fatalf("first deploy: %d applies of %s", r.applies, ServicesName)
+	}
+	rep := deploy()
+	for _, s := range rep.Steps {
+		if s.Name == "Apply services" && (!s.Cached || !strings.Contains(s.Detail, "the last deploy applied")) {
+			t.Fatalf("unchanged services: %+v", s)
+		}
+	}
+	if r.applies != 1 {
+		t.Fatalf("unchanged services were applied again")
+	}
+	r.armed = true
+	deploy()
+	if r.applies != 2 || r.rollouts != 4 {
+		t.Fatalf("services gone: %d applies, %d rollouts", r.applies, r.rollouts)
+	}
+}
