@@ -38,6 +38,10 @@ type Status struct {
 	// (the time of cupaas' server-side apply), or the time the caller
 	// knows better (see pkg/cmd/status).
 	DeployedAt *time.Time `json:"deployedAt,omitempty"`
+	// Release is the release that runs (v3), and what it was ("deploy",
+	// "env set KEY", "rollback to v1"); "" when no release is recorded.
+	Release     string `json:"release,omitempty"`
+	ReleaseWhat string `json:"releaseWhat,omitempty"`
 	// URL is the app's URL; URLCheck whether it answered just now.
 	URL      string    `json:"url,omitempty"`
 	URLCheck *URLCheck `json:"urlCheck,omitempty"`

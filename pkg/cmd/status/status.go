@@ -21,6 +21,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/iostreams"
+	"github.com/cupaas/cupaas/pkg/release"
 )
 
 // StatusOptions are the inputs of `cupaas status`.
@@ -160,6 +161,13 @@ func (r *reader) read(ctx context.Context) (*app.Status, error) {
 			st.Commit = s.Commit
 		}
 	}
+	// The release that runs: the newest that succeeded. A cluster that
+	// cannot list the records leaves it out; the status said the rest.
+	if rec, err := (release.Store{Kube: t.Kube, App: t.Name, Namespace: t.Namespace}).CurrentOf(ctx); err == nil && rec != nil {
+		st.Release, st.ReleaseWhat = rec.Name(), rec.Summary()
+	} else if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if !r.found {
 		r.url, r.tunnel, r.urlErr = t.AppURL(ctx, st.NodePort)
 		if ctx.Err() != nil {
@@ -226,6 +234,9 @@ func show(opts *StatusOptions, st *app.Status, readErr error) error {
 func Print(w io.Writer, s iostreams.Styles, st *app.Status, now time.Time) {
 	fmt.Fprintf(w, "%s  context %s, namespace %s\n", s.Bold.Render(st.App), st.Context, st.Namespace)
 	var head iostreams.Table
+	if st.Release != "" {
+		head.Row("Release:", st.Release+" ("+st.ReleaseWhat+")")
+	}
 	head.Row("Image:", st.Image)
 	if st.Commit != "" {
 		head.Row("Commit:", shortCommit(st.Commit))
