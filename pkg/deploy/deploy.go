@@ -400,26 +400,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		}}),
 	})
 	notes, warnings := rel.finish(ctx, err, cl, opts.Runner)
-	for _, w := range warnings {
-		d.progress.Warnf("%s", w)
-	}
-	for _, n := range notes {
-		d.progress.Infof("%s", n)
-	}
-	if d.release != nil {
-		d.release()
-	}
-	d.report.Seconds = round(opts.Now().Sub(start))
-	d.report.DryRun = d.planned
-	if err != nil {
-		d.report.Error = err.Error()
-		d.report.Details = Lines(err)
-		if tunnel != nil {
-			tunnel.Stop()
-		}
-		return d.report, nil, err
-	}
-	return d.report, tunnel, nil
+	return d.end(start, notes, warnings, tunnel, err)
 }
 
 func round(d time.Duration) float64 {

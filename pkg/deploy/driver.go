@@ -440,3 +440,28 @@ func teeWriter(a, b io.Writer) io.Writer {
 	}
 	return io.MultiWriter(a, b)
 }
+
+// end prints the release's notes and warnings, frees the app lock and
+// completes the report. After a failure the tunnel, if any, is stopped.
+func (d *driver) end(start time.Time, notes, warnings []string, tunnel *cluster.Tunnel, err error) (*Report, *cluster.Tunnel, error) {
+	for _, w := range warnings {
+		d.progress.Warnf("%s", w)
+	}
+	for _, n := range notes {
+		d.progress.Infof("%s", n)
+	}
+	if d.release != nil {
+		d.release()
+	}
+	d.report.Seconds = round(d.opts.Now().Sub(start))
+	d.report.DryRun = d.planned
+	if err != nil {
+		d.report.Error = err.Error()
+		d.report.Details = Lines(err)
+		if tunnel != nil {
+			tunnel.Stop()
+		}
+		return d.report, nil, err
+	}
+	return d.report, tunnel, nil
+}

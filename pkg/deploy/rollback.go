@@ -162,25 +162,7 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 	if err == nil && !o.NoHome {
 		warnings = append(warnings, keepLocal(h, cl.Context(), *target, cfg, hash, url, opts)...)
 	}
-	for _, w := range warnings {
-		d.progress.Warnf("%s", w)
-	}
-	for _, n := range notes {
-		d.progress.Infof("%s", n)
-	}
-	if d.release != nil {
-		d.release()
-	}
-	d.report.Seconds = round(opts.Now().Sub(start))
-	if err != nil {
-		d.report.Error = err.Error()
-		d.report.Details = Lines(err)
-		if tunnel != nil {
-			tunnel.Stop()
-		}
-		return d.report, nil, err
-	}
-	return d.report, tunnel, nil
+	return d.end(start, notes, warnings, tunnel, err)
 }
 
 // rollbackPreflight checks kubectl and the cluster. Docker is not needed
