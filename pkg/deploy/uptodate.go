@@ -260,10 +260,21 @@ func dropOldEndpoints(ctx context.Context, warn func(string), a *app.App, target
 			return err
 		case !done:
 			warn("the Service still sends requests to replaced pods after 10s; they stop as those pods end")
+			return nil
 		}
+		// The slices are what the API says; kube-proxy programs the
+		// node from them at most once per its minimum sync period (1 s
+		// by default), and until then a request may still reach a
+		// replaced pod (seen on the test bed: an env set whose next
+		// request got the old value).
+		return settle(ctx, kubeProxySync)
 	}
 	return nil
 }
+
+// kubeProxySync is kube-proxy's default minimum sync period: how long a
+// change of EndpointSlices may take to reach the node's rules.
+const kubeProxySync = time.Second
 
 // settle gives the Service time to drop replaced pods when their
 // EndpointSlices cannot be read: they leave its endpoints as soon as they
