@@ -87,20 +87,23 @@ func TestReleasesRollback(t *testing.T) {
 	}
 	firstJSON(t, rep1.URL+"/", &a)
 	n := a.Visits
-	rep2 := redeployUnchanged(t, app, dir) // v2: the same image
+	rep2 := redeployUnchanged(t, app, dir) // nothing changed: no release
+	if !rep2.UpToDate || rep2.Release != 0 {
+		t.Fatalf("no-change redeploy: up to date %v, release %d; want up to date and no release", rep2.UpToDate, rep2.Release)
+	}
 	edit(t, dir, "app.py", `jsonify({"visits": visits,`, `jsonify({"version": 2, "visits": visits,`)
-	rep3 := redeployChanged(t, app, dir, rep2) // v3: the new code
+	rep3 := redeployChanged(t, app, dir, rep2) // v2: the new code
 	get(rep3.URL)
 	if a.Version != 2 || a.Visits != n+1 {
 		t.Fatalf("v3: %+v", a)
 	}
 
 	start := time.Now()
-	rb := rollbackOK(t, dir) // to v2, the release before v3: v1's code
+	rb := rollbackOK(t, dir) // v3: to v1, the release before v2
 	took := time.Since(start)
 	record(app, "rollback (no build)", rb.Seconds)
-	if rb.Image != rep1.Image || rb.Release != 4 {
-		t.Fatalf("rollback: image %s release %d, want %s and 4", rb.Image, rb.Release, rep1.Image)
+	if rb.Image != rep1.Image || rb.Release != 3 {
+		t.Fatalf("rollback: image %s release %d, want %s and 3", rb.Image, rb.Release, rep1.Image)
 	}
 	if took > 60*time.Second {
 		t.Fatalf("rollback took %s", took)
@@ -126,10 +129,10 @@ func TestReleasesRollback(t *testing.T) {
 		t.Fatalf("env get GREETING after the rollback: exit %d, %q (the rolled-back release had none)", r.code, r.stdout)
 	}
 	// And forward again to the release with the new code and the greeting.
-	rb3 := rollbackOK(t, dir, "v5")
+	rb3 := rollbackOK(t, dir, "v4")
 	get(rb3.URL)
 	if a.Greeting != "hola from e2e" || a.Version != 0 {
-		t.Fatalf("after rollback v5: %+v", a)
+		t.Fatalf("after rollback v4: %+v", a)
 	}
 
 	items := releasesOf(t, dir)
@@ -137,7 +140,7 @@ func TestReleasesRollback(t *testing.T) {
 	for _, it := range items {
 		whats = append(whats, fmt.Sprintf("v%d %s %s", it.Version, it.What, it.Status))
 	}
-	want := "v7 rollback to v5 succeeded|v6 rollback to v4 succeeded|v5 env set GREETING succeeded|v4 rollback to v2 succeeded|v3 deploy succeeded|v2 deploy succeeded|v1 deploy succeeded"
+	want := "v6 rollback to v4 succeeded|v5 rollback to v3 succeeded|v4 env set GREETING succeeded|v3 rollback to v1 succeeded|v2 deploy succeeded|v1 deploy succeeded"
 	if got := strings.Join(whats, "|"); got != want || !items[0].Current {
 		t.Fatalf("releases:\n got  %s\n want %s", got, want)
 	}

@@ -166,7 +166,7 @@ func (a *App) OneOffState(ctx context.Context, name string) (OneOffState, error)
 			if m := cs.State.Waiting.Message; m != "" {
 				w += ": " + m
 			}
-			return OneOffState{Waiting: w, fatal: fatalWaiting[cs.State.Waiting.Reason] && !transientWaiting(cs.State.Waiting)}, nil
+			return OneOffState{Waiting: w, fatal: fatalWaiting[cs.State.Waiting.Reason] && !TransientWaiting(cs.State.Waiting)}, nil
 		}
 	}
 	for _, c := range pod.Status.Conditions {

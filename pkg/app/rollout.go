@@ -140,11 +140,11 @@ var fatalWaiting = map[string]bool{
 	"CreateContainerConfigError": true, "CreateContainerError": true, "InvalidImageName": true, "RunContainerError": true,
 }
 
-// transientWaiting reports a waiting state whose reason is usually fatal
+// TransientWaiting reports a waiting state whose reason is usually fatal
 // but whose message says the kubelet only could not do it yet: right
 // after a namespace is made, "failed to sync configmap cache: timed out
 // waiting for the condition" heals by itself within seconds.
-func transientWaiting(w *corev1.ContainerStateWaiting) bool {
+func TransientWaiting(w *corev1.ContainerStateWaiting) bool {
 	return w.Reason == "CreateContainerConfigError" &&
 		(strings.Contains(w.Message, "failed to sync") || strings.Contains(w.Message, "timed out waiting for the condition"))
 }
@@ -177,7 +177,7 @@ func (a *App) Diagnose(ctx context.Context, t Workload, pods []corev1.Pod, final
 	pods = cur
 	for _, pod := range pods {
 		for _, cs := range pod.Status.ContainerStatuses {
-			if w := cs.State.Waiting; w != nil && fatalWaiting[w.Reason] && (final || !transientWaiting(w)) {
+			if w := cs.State.Waiting; w != nil && fatalWaiting[w.Reason] && (final || !TransientWaiting(w)) {
 				return a.explainWaiting(ctx, pod, cs)
 			}
 			if term := cs.LastTerminationState.Terminated; term != nil && term.Reason == "OOMKilled" {

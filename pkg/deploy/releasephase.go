@@ -291,7 +291,10 @@ func runReleaseJob(ctx context.Context, a *app.App, name string, opts Options, l
 					r.Run(ctx, run.Cmd{Argv: a.Kube.Argv("-n", a.Namespace, "logs", "-f", "pod/"+pod, "-c", render.AppContainer), Stdout: out, Stderr: out})
 				}(pod.Name)
 			}
-			if cs != nil && cs.State.Waiting != nil && stuck(cs.State.Waiting.Reason) {
+			// A config the kubelet could not sync yet heals by itself
+			// (seen on a first deploy): only a lasting one stops it,
+			// through --timeout.
+			if cs != nil && cs.State.Waiting != nil && stuck(cs.State.Waiting.Reason) && !app.TransientWaiting(cs.State.Waiting) {
 				return fail(fmt.Errorf("the release command cannot start: %s: %s", cs.State.Waiting.Reason, cs.State.Waiting.Message))
 			}
 			switch pod.Status.Phase {

@@ -137,8 +137,16 @@ func upToDate(ctx context.Context, s stepIO, opts Options, a *app.App, last *sta
 		getErr  error
 		out     []byte
 		readErr error
+		// deleting: the namespace is being deleted (its objects still
+		// answer for a while, then go).
+		deleting bool
+		nsErr    error
 	)
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		deleting, nsErr = a.NamespaceDeleting(ctx)
+	}()
 	go func() {
 		defer wg.Done()
 		client := *opts.HTTPClient
@@ -153,7 +161,7 @@ func upToDate(ctx context.Context, s stepIO, opts Options, a *app.App, last *sta
 	if ctx.Err() != nil {
 		return result{}, ctx.Err()
 	}
-	if readErr != nil || getErr != nil || status >= 500 || (b.Config.Healthcheck != "" && status >= 400) {
+	if readErr != nil || getErr != nil || nsErr != nil || deleting || status >= 500 || (b.Config.Healthcheck != "" && status >= 400) {
 		return skip, nil
 	}
 	if !running(out, targets, last.Image) {
