@@ -179,9 +179,10 @@ func assertNotInChart(t *testing.T, chart, secret string) {
 }
 
 // `helm install` of an exported chart on the bed gives an app that
-// answers. The image is the one `cupaas deploy` of the same app loaded
-// into the node (the chart names it); the release goes to another
-// namespace.
+// answers. The chart names the image as built (cupaas/<app>:<tag>); the
+// install sets the name `cupaas deploy` of the same app gave the node (on
+// the bed, through minikube's registry addon: localhost:5000/...), as a
+// team sets its registry's. The release goes to another namespace.
 func TestHelmInstall(t *testing.T) {
 	const app, release = "e2e-helm-h16-src", "e2e-helm-h16"
 	freshNamespace(t, release)
@@ -198,13 +199,15 @@ func TestHelmInstall(t *testing.T) {
 		t.Fatalf("cupaas render --helm: exit %d\n%s", r.code, r.stderr)
 	}
 	values, _ := os.ReadFile(filepath.Join(chart, "values.yaml"))
-	if !strings.Contains(string(values), "image: "+rep.Image) {
-		t.Fatalf("values.yaml does not name the deployed image %s:\n%s", rep.Image, values)
+	built := "cupaas/" + app + ":" + rep.Image[strings.LastIndex(rep.Image, ":")+1:]
+	if !strings.Contains(string(values), "image: "+built) {
+		t.Fatalf("values.yaml does not name the built image %s:\n%s", built, values)
 	}
 	t.Cleanup(func() {
 		exec.Command("helm", "--kube-context", kubeContext, "uninstall", release, "-n", release, "--wait").Run()
 	})
-	t.Log(strings.TrimSpace(helm(t, "--kube-context", kubeContext, "install", release, chart, "-n", release, "--create-namespace", "--wait", "--timeout", "3m")))
+	t.Log(strings.TrimSpace(helm(t, "--kube-context", kubeContext, "install", release, chart, "-n", release, "--create-namespace", "--wait", "--timeout", "3m",
+		"--set", "image="+rep.Image, "--set", "imagePullPolicy=IfNotPresent")))
 	port := strings.TrimSpace(kubectl(t, "-n", release, "get", "service", app, "-o", "jsonpath={.spec.ports[0].nodePort}"))
 	node := strings.TrimSpace(kubectl(t, "get", "nodes", "-o", `jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}`))
 	var msg map[string]string
