@@ -146,7 +146,7 @@ func TestReleasesRollback(t *testing.T) {
 	}
 	// The records are Secrets of the app's namespace, and the app's own
 	// objects did not prune them.
-	if out := kubectl(t, "-n", app, "get", "secrets", "-l", "cupaas.dev/release", "-o", "name"); strings.Count(out, "secret/cupaas.release."+app+".v") != 7 {
+	if out := kubectl(t, "-n", app, "get", "secrets", "-l", "cupaas.dev/release", "-o", "name"); strings.Count(out, "secret/cupaas.release."+app+".v") != 6 {
 		t.Fatalf("release Secrets:\n%s", out)
 	}
 }
