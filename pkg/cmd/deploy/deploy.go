@@ -15,6 +15,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/gitsource"
+	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/remote"
 )
 
@@ -107,21 +108,7 @@ fails, cupaas says which step, why, and what to do; nothing after it runs.`,
 func Run(ctx context.Context, opts deploy.Options) error {
 	rep, tun, err := deploy.Run(ctx, opts)
 	io := opts.IO
-	if opts.JSON {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		if encErr := enc.Encode(rep); encErr != nil {
-			if tun != nil {
-				tun.Stop()
-			}
-			return encErr
-		}
-	}
-	if err != nil {
-		if opts.JSON {
-			// The report holds the error and its details.
-			return &cmdutil.ReportedError{Err: err}
-		}
+	if err := WriteJSON(io, opts.JSON, rep, tun, err); err != nil {
 		return err
 	}
 	st := io.Styles()
@@ -152,18 +139,48 @@ func Run(ctx context.Context, opts deploy.Options) error {
 		}
 		fmt.Fprintln(io.Out, rep.URL)
 	}
-	if tun != nil {
-		if opts.Detach {
-			tun.Stop()
-			fmt.Fprintf(io.ErrOut, "%s %s is served through a %s, which --detach closed: the URL works only while `%s` runs\n", io.ErrStyles().WarningIcon(), rep.URL, tun.What, tun.Command)
-			return nil
+	HoldTunnel(ctx, io, rep.URL, tun, opts.Detach)
+	return nil
+}
+
+// WriteJSON prints the report as JSON when asked (asJSON), and returns the
+// error to end the command with: err as it is, or, after a JSON report
+// that holds it, a ReportedError (printed once). A report that cannot be
+// written stops the tunnel.
+func WriteJSON(io *iostreams.IOStreams, asJSON bool, rep *deploy.Report, tun *cluster.Tunnel, err error) error {
+	if asJSON {
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(rep); encErr != nil {
+			if tun != nil {
+				tun.Stop()
+			}
+			return encErr
 		}
-		fmt.Fprintf(io.ErrOut, "%s The URL is served through a %s that works while cupaas runs: press Ctrl-C to stop it\n", io.ErrStyles().WarningIcon(), tun.What)
-		if tun.Wait(ctx) {
-			fmt.Fprintf(io.ErrOut, "%s The %s ended by itself: %s works no more; run `cupaas deploy` again for a new one\n", io.ErrStyles().WarningIcon(), tun.What, rep.URL)
+		if err != nil {
+			// The report holds the error and its details.
+			return &cmdutil.ReportedError{Err: err}
 		}
 	}
-	return nil
+	return err
+}
+
+// HoldTunnel keeps a tunnel that serves url (minikube's, or a kubectl
+// port-forward) in the foreground until Ctrl-C, or closes it at once with
+// detach; it says which. No tunnel: nothing to do.
+func HoldTunnel(ctx context.Context, io *iostreams.IOStreams, url string, tun *cluster.Tunnel, detach bool) {
+	if tun == nil {
+		return
+	}
+	if detach {
+		tun.Stop()
+		fmt.Fprintf(io.ErrOut, "%s %s is served through a %s, which --detach closed: the URL works only while `%s` runs\n", io.ErrStyles().WarningIcon(), url, tun.What, tun.Command)
+		return
+	}
+	fmt.Fprintf(io.ErrOut, "%s The URL is served through a %s that works while cupaas runs: press Ctrl-C to stop it\n", io.ErrStyles().WarningIcon(), tun.What)
+	if tun.Wait(ctx) {
+		fmt.Fprintf(io.ErrOut, "%s The %s ended by itself: %s works no more; run `cupaas deploy` again for a new one\n", io.ErrStyles().WarningIcon(), tun.What, url)
+	}
 }
 
 // followGit fetches the repository at url and points opts at its branch's

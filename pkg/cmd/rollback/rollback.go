@@ -4,12 +4,12 @@ package rollback
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	deploycmd "github.com/cupaas/cupaas/pkg/cmd/deploy"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/deploy"
 	"github.com/cupaas/cupaas/pkg/release"
@@ -94,7 +94,7 @@ deploy goes on from them.`,
 	fl := cmd.Flags()
 	fl.Duration("timeout", 5*time.Minute, "how long to wait for the rollout (setting: timeout)")
 	fl.Duration("wait", 0, "wait this long for a deploy of this app to finish, instead of failing (setting: wait)")
-	fl.BoolVar(&opts.Detach, "detach", false, "do not keep a minikube tunnel open in the foreground")
+	fl.BoolVar(&opts.Detach, "detach", false, "do not keep a minikube tunnel or a kubectl port-forward in the foreground")
 	fl.BoolVar(&opts.JSON, "json", false, "print a JSON report at the end")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "print each command and stream its output")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only failures and the result")
@@ -105,20 +105,7 @@ deploy goes on from them.`,
 func Run(ctx context.Context, opts deploy.RollbackOptions) error {
 	rep, tun, err := deploy.Rollback(ctx, opts)
 	io := opts.IO
-	if opts.JSON {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		if encErr := enc.Encode(rep); encErr != nil {
-			if tun != nil {
-				tun.Stop()
-			}
-			return encErr
-		}
-		if err != nil {
-			return &cmdutil.ReportedError{Err: err}
-		}
-	}
-	if err != nil {
+	if err := deploycmd.WriteJSON(io, opts.JSON, rep, tun, err); err != nil {
 		return err
 	}
 	if !opts.JSON {
@@ -135,13 +122,6 @@ func Run(ctx context.Context, opts deploy.RollbackOptions) error {
 		}
 		fmt.Fprintln(io.Out, rep.URL)
 	}
-	if tun != nil {
-		if opts.Detach {
-			tun.Stop()
-			return nil
-		}
-		fmt.Fprintf(io.ErrOut, "%s The URL is served through a minikube tunnel that works while cupaas runs: press Ctrl-C to stop it\n", io.ErrStyles().WarningIcon())
-		tun.Wait(ctx)
-	}
+	deploycmd.HoldTunnel(ctx, io, rep.URL, tun, opts.Detach)
 	return nil
 }

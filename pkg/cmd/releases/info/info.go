@@ -61,6 +61,7 @@ values) and the .cupaas.yml it deployed.`,
 		},
 	}
 	cmdutil.AddAppFlags(cmd, &target)
+	cmdutil.AddAppCompletion(f, cmd, &target)
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the release as JSON")
 	return cmd
 }
