@@ -129,10 +129,7 @@ func TestRegistryDeploy(t *testing.T) {
 	registry := startRegistry(t)
 	renamedContext(t, ctxName)
 	dir := appDir(t, "go-http", nil)
-	cfg := filepath.Join(dir, ".cupaas.yml")
-	data, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(data), "name: go-http", "name: "+app, 1)), 0o644)
-	commit(t, dir, "rename")
+	rename(t, dir, "go-http", app)
 
 	// No registry: refused in Preflight, nothing built.
 	r := cupaas(t, dir, "deploy", "--context", ctxName)

@@ -25,15 +25,7 @@ func TestDayTwo(t *testing.T) {
 	const app = "e2e-dayops"
 	freshNamespace(t, app)
 	dir := appDir(t, "python-flask-redis", nil)
-	cfg := filepath.Join(dir, ".cupaas.yml")
-	data, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg, bytes.Replace(data, []byte("name: counter"), []byte("name: "+app), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	commit(t, dir, "rename")
+	rename(t, dir, "counter", app)
 	rep := deployOK(t, dir)
 	type answer struct {
 		Visits   int    `json:"visits"`

@@ -113,23 +113,6 @@ func TestDayTwoStatusAppsOpen(t *testing.T) {
 	}
 }
 
-// rename gives the app in dir another name in .cupaas.yml, and commits.
-func rename(t *testing.T, dir, from, to string) {
-	t.Helper()
-	p := filepath.Join(dir, ".cupaas.yml")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(data, []byte("name: "+from+"\n")) {
-		t.Fatalf(".cupaas.yml has no name: %s", from)
-	}
-	if err := os.WriteFile(p, bytes.Replace(data, []byte("name: "+from+"\n"), []byte("name: "+to+"\n"), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	commit(t, dir, "rename")
-}
-
 // onlyTools returns a directory with links to the named programs only.
 func onlyTools(t *testing.T, names ...string) string {
 	t.Helper()

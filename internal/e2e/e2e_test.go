@@ -419,3 +419,20 @@ func claimUID(t *testing.T, ns, claim string) string {
 	t.Helper()
 	return strings.TrimSpace(kubectl(t, "-n", ns, "get", "pvc", claim, "-o", "jsonpath={.metadata.uid}"))
 }
+
+// rename gives the app in dir another name in .cupaas.yml, and commits.
+func rename(t *testing.T, dir, from, to string) {
+	t.Helper()
+	p := filepath.Join(dir, ".cupaas.yml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("name: "+from+"\n")) {
+		t.Fatalf(".cupaas.yml has no name: %s", from)
+	}
+	if err := os.WriteFile(p, bytes.Replace(data, []byte("name: "+from+"\n"), []byte("name: "+to+"\n"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, dir, "rename")
+}

@@ -188,10 +188,7 @@ func TestHelmInstall(t *testing.T) {
 	freshNamespace(t, release)
 	freshNamespace(t, app)
 	dir := appDir(t, "go-http", nil)
-	cfg := filepath.Join(dir, ".cupaas.yml")
-	data, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(data), "name: go-http", "name: "+app, 1)), 0o644)
-	commit(t, dir, "rename")
+	rename(t, dir, "go-http", app)
 	rep := deployOK(t, dir)
 
 	chart := filepath.Join(t.TempDir(), "chart")

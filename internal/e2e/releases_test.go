@@ -61,13 +61,7 @@ func TestReleasesRollback(t *testing.T) {
 	const app = "e2e-releases"
 	freshNamespace(t, app)
 	dir := appDir(t, "python-flask-redis", nil)
-	cfg := filepath.Join(dir, ".cupaas.yml")
-	data, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(cfg, []byte(strings.Replace(string(data), "name: counter", "name: "+app, 1)), 0o644)
-	commit(t, dir, "name")
+	rename(t, dir, "counter", app)
 
 	type answer struct {
 		Visits   int    `json:"visits"`

@@ -19,13 +19,7 @@ func TestSpeedNoChangeRedeploy(t *testing.T) {
 	const app = "h14speed"
 	freshNamespace(t, app)
 	dir := appDir(t, "python-flask-redis", nil)
-	cfg := filepath.Join(dir, ".cupaas.yml")
-	data, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(cfg, []byte(strings.Replace(string(data), "name: counter", "name: "+app, 1)), 0o644)
-	commit(t, dir, "rename")
+	rename(t, dir, "counter", app)
 
 	rep := deployOK(t, dir)
 	record(app, "first deploy", rep.Seconds)
