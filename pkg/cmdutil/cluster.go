@@ -78,11 +78,17 @@ func (t *Target) ClusterError(ctx context.Context, err error) error {
 	return ClusterError(ctx, t.Cluster, t.Kube.Runner, err)
 }
 
-// RequireDeployed checks that the app is on the target's context: an
-// *app.NotDeployedError (Here when run in the app's directory) when it is
-// not, a ClusterError when the cluster cannot tell.
+// RequireDeployed checks that the app is on the target's context (see
+// Explain).
 func (t *Target) RequireDeployed(ctx context.Context) error {
-	err := t.App.RequireDeployed(ctx)
+	return t.Explain(ctx, t.App.RequireDeployed(ctx))
+}
+
+// Explain is the error of a read of the app as the user is told it: an
+// *app.NotDeployedError (Here when run in the app's directory) when the
+// app is not on the context, a ClusterError when the cluster cannot tell;
+// nil for nil.
+func (t *Target) Explain(ctx context.Context, err error) error {
 	var nd *app.NotDeployedError
 	if errors.As(err, &nd) {
 		nd.Here = t.Config != nil

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cupaas/cupaas/pkg/app"
 	"github.com/cupaas/cupaas/pkg/cluster"
 	"github.com/cupaas/cupaas/pkg/cmdutil"
 	"github.com/cupaas/cupaas/pkg/iostreams"
@@ -75,13 +74,8 @@ func Run(ctx context.Context, opts *OpenOptions) error {
 		return err
 	}
 	st, err := t.App.Status(ctx)
-	var nd *app.NotDeployedError
-	if errors.As(err, &nd) {
-		nd.Here = t.Config != nil
-		return nd
-	}
 	if err != nil {
-		return t.ClusterError(ctx, err)
+		return t.Explain(ctx, err)
 	}
 	base, tun, err := t.AppURL(ctx, st.NodePort)
 	if err != nil {

@@ -142,13 +142,8 @@ func (r *reader) close() {
 func (r *reader) read(ctx context.Context) (*app.Status, error) {
 	t := r.t
 	st, err := t.App.Status(ctx)
-	var nd *app.NotDeployedError
-	if errors.As(err, &nd) {
-		nd.Here = t.Config != nil
-		return nil, nd
-	}
 	if err != nil {
-		return nil, t.ClusterError(ctx, err)
+		return nil, t.Explain(ctx, err)
 	}
 	// The last deploy from this directory knows the deploy time and
 	// commit better, when it is what runs.
