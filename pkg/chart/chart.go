@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
@@ -222,11 +223,13 @@ func (t *template) optional(value string) string {
 	return fmt.Sprintf("%so%d", placeholder, len(t.optionals)-1)
 }
 
-var placeholderLine = regexp.MustCompile(`(?m)^( *)(- )?([^:\n]*): (` + placeholder + `([sbo])(\d+))$`)
+var placeholderLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^( *)(- )?([^:\n]*): (` + placeholder + `([sbo])(\d+))$`)
+})
 
 func (t *template) fill(doc string) string {
-	return placeholderLine.ReplaceAllStringFunc(doc, func(line string) string {
-		m := placeholderLine.FindStringSubmatch(line)
+	return placeholderLine().ReplaceAllStringFunc(doc, func(line string) string {
+		m := placeholderLine().FindStringSubmatch(line)
 		var n int
 		fmt.Sscan(m[6], &n)
 		if m[5] == "s" {

@@ -9,9 +9,10 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/cupaas/cupaas/pkg/render"
@@ -48,8 +49,9 @@ func registryRepo(registry string) (string, error) {
 	if !strings.Contains(registry, "/") {
 		repo += "/" + ImageRepository
 	}
-	named, err := reference.ParseNamed(repo + "/app")
-	if err != nil || strings.ContainsAny(registry, "@") || reference.Domain(named) != strings.SplitN(registry, "/", 2)[0] {
+	host, _, _ := strings.Cut(registry, "/")
+	parsed, err := name.NewRepository(repo+"/app", name.StrictValidation)
+	if err != nil || strings.ContainsAny(registry, "@") || !sameRegistry(parsed.RegistryStr(), host) {
 		return "", fmt.Errorf("--registry %q is not HOST[:PORT][/PATH] (such as localhost:5000, registry.example.com/team or ghcr.io/me)", registry)
 	}
 	return repo, nil
@@ -93,15 +95,15 @@ func (r *Registry) Publish(ctx context.Context, ex Exec, image string, force boo
 		}
 		image = target
 	}
-	named, err := reference.ParseNormalizedNamed(image)
+	tagged, err := name.NewTag(image, name.WeakValidation)
 	if err != nil {
 		return Published{}, err
 	}
-	tagged, ok := named.(reference.NamedTagged)
-	if !ok {
+	tag := tagged.TagStr()
+	if !strings.HasSuffix(image, ":"+tag) {
 		return Published{}, fmt.Errorf("image %s has no tag", image)
 	}
-	repo := reference.TrimNamed(named)
+	host, path := tagged.RegistryStr(), tagged.RepositoryStr()
 	inspect := []string{"docker", "image", "inspect", "--format", "{{json .RepoDigests}}", image}
 	push := []string{"docker", "push", image}
 	if ex.DryRun() {
@@ -111,19 +113,21 @@ func (r *Registry) Publish(ctx context.Context, ex Exec, image string, force boo
 		ex.Plan(push, "the pods then use the image by the pushed digest")
 		return Published{Ref: image}, nil
 	}
+	// The image by digest, named as given (the digest was checked by the
+	// pattern that found it).
 	byDigest := func(dgst string) string {
-		return reference.FamiliarString(repoWithDigest(repo, dgst))
+		return strings.TrimSuffix(image, ":"+tag) + "@" + dgst
 	}
 	if !force {
 		out, err := ex.Runner.Run(ctx, run.Cmd{Argv: inspect})
 		if err != nil {
 			return Published{}, err
 		}
-		if local := recordedDigest(out, repo.Name()); local != "" {
-			remote, err := ManifestDigest(ctx, reference.Domain(named), reference.Path(named), tagged.Tag())
+		if local := recordedDigest(out, tagged.Context().Name()); local != "" {
+			remote, err := ManifestDigest(ctx, host, path, tag)
 			switch {
 			case err != nil:
-				ex.warn(fmt.Sprintf("cannot ask %s whether it has %s (%v); pushing", reference.Domain(named), image, err))
+				ex.warn(fmt.Sprintf("cannot ask %s whether it has %s (%v); pushing", host, image, err))
 			case remote == local:
 				ref := byDigest(local)
 				return Published{Ref: ref, Cached: true, Detail: "cached: " + r.registry + " has " + ref}, nil
@@ -132,26 +136,23 @@ func (r *Registry) Publish(ctx context.Context, ex Exec, image string, force boo
 	}
 	out, err := ex.Runner.Run(ctx, run.Cmd{Argv: push})
 	if err != nil {
-		return Published{}, pushError(err, reference.Domain(named))
+		return Published{}, pushError(err, host)
 	}
-	dgst := pushedDigest(out, tagged.Tag())
+	dgst := pushedDigest(out, tag)
 	if dgst == "" {
-		return Published{}, fmt.Errorf("`%s` printed no digest for the tag %s", run.CommandLine(push), tagged.Tag())
+		return Published{}, fmt.Errorf("`%s` printed no digest for the tag %s", run.CommandLine(push), tag)
 	}
 	ref := byDigest(dgst)
 	return Published{Ref: ref, Detail: "pushed " + ref}, nil
 }
 
-func repoWithDigest(repo reference.Named, dgst string) reference.Named {
-	// The digest was checked by the pattern that found it.
-	ref, err := reference.Parse(repo.Name() + "@" + dgst)
-	if err != nil {
-		return repo
-	}
-	return ref.(reference.Named)
+// sameRegistry reports whether the parser's registry is host (Docker
+// Hub's docker.io is index.docker.io to it).
+func sameRegistry(parsed, host string) bool {
+	return parsed == host || host == "docker.io" && parsed == name.DefaultRegistry
 }
 
-var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+var digestPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`) })
 
 // recordedDigest is the digest docker recorded for repo (a full name,
 // such as 192.0.2.2:5000/cupaas/app) in `docker image inspect --format
@@ -162,23 +163,25 @@ func recordedDigest(out []byte, repo string) string {
 		return ""
 	}
 	for _, d := range digests {
-		named, err := reference.ParseNormalizedNamed(d)
+		ref, err := name.NewDigest(d, name.WeakValidation)
 		if err != nil {
 			continue
 		}
-		if c, ok := named.(reference.Canonical); ok && named.Name() == repo && digestPattern.MatchString(c.Digest().String()) {
-			return c.Digest().String()
+		if ref.Context().Name() == repo && digestPattern().MatchString(ref.DigestStr()) {
+			return ref.DigestStr()
 		}
 	}
 	return ""
 }
 
 // pushLine is docker push's last line: "TAG: digest: sha256:... size: N".
-var pushLine = regexp.MustCompile(`(?m)^(\S+): digest: (sha256:[0-9a-f]{64}) size: \d+`)
+var pushLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^(\S+): digest: (sha256:[0-9a-f]{64}) size: \d+`)
+})
 
 // pushedDigest reads the digest of tag from docker push's output.
 func pushedDigest(out []byte, tag string) string {
-	for _, m := range pushLine.FindAllSubmatch(out, -1) {
+	for _, m := range pushLine().FindAllSubmatch(out, -1) {
 		if string(m[1]) == tag {
 			return string(m[2])
 		}
@@ -218,7 +221,7 @@ var manifestAccept = []string{
 // answers HTTPS with HTTP (or first for localhost, as docker does). A
 // registry that wants a login answers an error: the caller then pushes.
 func ManifestDigest(ctx context.Context, host, path, tag string) (string, error) {
-	if host == "docker.io" {
+	if host == "docker.io" || host == name.DefaultRegistry {
 		host = "registry-1.docker.io"
 	}
 	schemes := []string{"https", "http"}
@@ -245,7 +248,7 @@ func ManifestDigest(ctx context.Context, host, path, tag string) (string, error)
 		switch resp.StatusCode {
 		case http.StatusOK:
 			dgst := resp.Header.Get("Docker-Content-Digest")
-			if !digestPattern.MatchString(dgst) {
+			if !digestPattern().MatchString(dgst) {
 				return "", fmt.Errorf("the registry answered no sha256 digest")
 			}
 			return dgst, nil

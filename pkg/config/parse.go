@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -25,14 +26,14 @@ import (
 var topKeys = []string{"name", "runtime", "entrypoint", "port", "healthcheck", "replicas", "autoscale", "resources", "services", "env", "dockerfile", "domain", "ingressClass", "release", "history"}
 
 var (
-	versionRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
-	envKeyRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	versionRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`) })
+	envKeyRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
+	yamlLineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 )
 
 // ValidEnvKey reports whether key is a valid environment variable name:
 // [A-Za-z_][A-Za-z0-9_]*.
-func ValidEnvKey(key string) bool { return envKeyRe.MatchString(key) }
+func ValidEnvKey(key string) bool { return envKeyRe().MatchString(key) }
 
 // MaxEnvEntry is the most one environment variable can take in a Linux
 // process: KEY=VALUE with its terminating NUL is one execve string, at
@@ -51,7 +52,7 @@ func CheckEnvSize(key, value string) error {
 // ValidVersion reports whether v can be used as a runtime or service version
 // (an image tag): letters, digits, '.', '_' and '-', starting with a letter
 // or digit, and not "latest".
-func ValidVersion(v string) bool { return versionRe.MatchString(v) && v != "latest" }
+func ValidVersion(v string) bool { return versionRe().MatchString(v) && v != "latest" }
 
 // Parse decodes and validates the contents of a config file. file is the
 // name used in messages. It checks everything that can be checked from the
@@ -172,7 +173,7 @@ func addYAMLError(ps *problems, err error, lines int) {
 	if te := (*yaml.TypeError)(nil); errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = te.Errors[0]
 	}
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRe().FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		// yaml.v3 reports parser errors ("did not find expected ...") with
 		// the 0-based line of the construct left open; make it 1-based.

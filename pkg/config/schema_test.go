@@ -535,7 +535,7 @@ func TestSchemaFollowsConfigRules(t *testing.T) {
 	if at(t, raw, "additionalProperties") != false {
 		t.Error("the schema must refuse unknown keys")
 	}
-	version := strings.TrimSuffix(strings.TrimPrefix(versionRe.String(), "^"), "$")
+	version := strings.TrimSuffix(strings.TrimPrefix(versionRe().String(), "^"), "$")
 
 	// Runtimes: the languages, their default versions as examples, and
 	// which of them need an entrypoint.
@@ -600,8 +600,8 @@ func TestSchemaFollowsConfigRules(t *testing.T) {
 	}
 
 	// env keys, and the python entrypoint rule.
-	if got := keysOf(t, raw, "properties", "env", "patternProperties"); !slices.Equal(got, []string{envKeyRe.String()}) {
-		t.Errorf("env key patterns %v, want %s", got, envKeyRe.String())
+	if got := keysOf(t, raw, "properties", "env", "patternProperties"); !slices.Equal(got, []string{envKeyRe().String()}) {
+		t.Errorf("env key patterns %v, want %s", got, envKeyRe().String())
 	}
 	if got, want := atString(t, raw, "allOf", "2", "if", "properties", "runtime", "pattern"), `^\s*(`+strings.Join(needEntrypoint, "|")+`):`; got != want {
 		t.Errorf("entrypoint rule pattern %s, want %s", got, want)

@@ -606,7 +606,7 @@ func FuzzDetect(f *testing.F) {
 			t.Errorf("Runtime %q does not match Language %q", r.Runtime.Value, r.Language)
 		}
 		if r.Runtime.Value != "" {
-			if _, v, _ := strings.Cut(r.Runtime.Value, ":"); versionNumber.FindString(v) != v {
+			if _, v, _ := strings.Cut(r.Runtime.Value, ":"); versionNumber().FindString(v) != v {
 				t.Errorf("Runtime version %q is not a plain version number", v)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // goServices maps module paths (and everything below them, such as major
@@ -19,7 +20,7 @@ var goServices = []struct{ module, service string }{
 
 // goVersion matches the versions a go directive may hold: 1.22, 1.22.3,
 // 1.21rc2.
-var goVersion = regexp.MustCompile(`^1(?:\.\d+){1,2}(?:(?:rc|beta)\d+)?$`)
+var goVersion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^1(?:\.\d+){1,2}(?:(?:rc|beta)\d+)?$`) })
 
 // goMod is the part of go.mod detection reads.
 type goMod struct {
@@ -84,7 +85,7 @@ func parseGoMod(file, text string) (goMod, error) {
 		}
 		switch fields[0] {
 		case "go":
-			if len(fields) != 2 || !goVersion.MatchString(fields[1]) {
+			if len(fields) != 2 || !goVersion().MatchString(fields[1]) {
 				return goMod{}, fmt.Errorf("%s:%d: malformed go directive %q: expected a version such as `go 1.22`", file, n, strings.TrimSpace(line))
 			}
 			mod.goVersion = fields[1]

@@ -46,7 +46,7 @@ func detectNode(p project, r *Result) error {
 	}
 
 	if v, ok := pkg.Engines["node"]; ok {
-		if n := versionNumber.FindString(v); n != "" {
+		if n := versionNumber().FindString(v); n != "" {
 			r.Runtime = Finding{Value: Node + ":" + n, Reason: "engines.node in package.json"}
 		} else {
 			r.Notes = append(r.Notes, fmt.Sprintf("engines.node in package.json (%q) has no version number; using the default", v))

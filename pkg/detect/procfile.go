@@ -7,16 +7,17 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kballard/go-shellquote"
 )
 
 // procfileLine matches `<process>: <command>`.
-var procfileLine = regexp.MustCompile(`^([A-Za-z0-9_-]+)\s*:\s*(.*)$`)
+var procfileLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z0-9_-]+)\s*:\s*(.*)$`) })
 
 // portVar matches $PORT and ${PORT}, which nothing expands in an exec-form
 // entrypoint.
-var portVar = regexp.MustCompile(`\$(?:PORT\b|\{PORT\})`)
+var portVar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$(?:PORT\b|\{PORT\})`) })
 
 // procfileWeb is the parsed `web:` line of a Procfile.
 type procfileWeb struct {
@@ -44,7 +45,7 @@ func readProcfile(p project, r *Result) (*procfileWeb, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		m := procfileLine.FindStringSubmatch(line)
+		m := procfileLine().FindStringSubmatch(line)
 		if m == nil {
 			return nil, fmt.Errorf("%s:%d: expected `<process>: <command>`, as in `web: gunicorn app:app`", p.path("Procfile"), n)
 		}
@@ -65,7 +66,7 @@ func readProcfile(p project, r *Result) (*procfileWeb, error) {
 				break
 			}
 		}
-		return &procfileWeb{argv: argv, line: n, usesPortVar: portVar.MatchString(m[2])}, nil
+		return &procfileWeb{argv: argv, line: n, usesPortVar: portVar().MatchString(m[2])}, nil
 	}
 	if len(others) > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("the Procfile has no web: process (only %s); it was not used", strings.Join(others, ", ")))
@@ -131,7 +132,7 @@ func applyProcfile(r *Result, web *procfileWeb, defaultPort int) {
 	if web.usesPortVar {
 		argv = make([]string, len(web.argv))
 		for i, w := range web.argv {
-			argv[i] = portVar.ReplaceAllLiteralString(w, r.Port.Value)
+			argv[i] = portVar().ReplaceAllLiteralString(w, r.Port.Value)
 		}
 		r.Notes = append(r.Notes, fmt.Sprintf("the Procfile web: line uses $PORT; it was replaced by %s, because the entrypoint runs without a shell", r.Port.Value))
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kballard/go-shellquote"
 )
@@ -33,17 +34,21 @@ var pythonServices = map[string]string{
 // versionNumber finds the first concrete version number in a constraint:
 // ">=3.10" gives "3.10", "^20.1.0" "20.1.0", "20.x" "20", "python-3.11.4"
 // "3.11.4".
-var versionNumber = regexp.MustCompile(`\d+(?:\.\d+)*`)
+var versionNumber = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\d+(?:\.\d+)*`) })
 
 var (
-	requiresPython = regexp.MustCompile(`^\s*requires-python\s*=\s*["']([^"']*)["']`)
-	poetryPython   = regexp.MustCompile(`^\s*python\s*=\s*["']([^"']*)["']`)
-	pipfilePython  = regexp.MustCompile(`^\s*python_(?:full_)?version\s*=\s*["']([^"']*)["']`)
-	tomlSection    = regexp.MustCompile(`^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$`)
-	tomlKey        = regexp.MustCompile(`^\s*["']?([A-Za-z0-9._-]+)["']?\s*=`)
-	quoted         = regexp.MustCompile(`"([^"]*)"|'([^']*)'`)
-	pkgName        = regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)`)
-	gunicornApp    = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.]*):[A-Za-z_][A-Za-z0-9_]*(?:\(.*\))?$`)
+	requiresPython = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*requires-python\s*=\s*["']([^"']*)["']`) })
+	poetryPython   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*python\s*=\s*["']([^"']*)["']`) })
+	pipfilePython  = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\s*python_(?:full_)?version\s*=\s*["']([^"']*)["']`)
+	})
+	tomlSection = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$`) })
+	tomlKey     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*["']?([A-Za-z0-9._-]+)["']?\s*=`) })
+	quoted      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"([^"]*)"|'([^']*)'`) })
+	pkgName     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)`) })
+	gunicornApp = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.]*):[A-Za-z_][A-Za-z0-9_]*(?:\(.*\))?$`)
+	})
 )
 
 func detectPython(p project, r *Result) error {
@@ -108,7 +113,7 @@ func pythonEntryFile(p project, argv []string) string {
 		}
 	}
 	for _, w := range argv[1:] {
-		if m := gunicornApp.FindStringSubmatch(w); m != nil {
+		if m := gunicornApp().FindStringSubmatch(w); m != nil {
 			f := strings.ReplaceAll(m[1], ".", "/") + ".py"
 			if p.isFile(f) {
 				return f
@@ -130,9 +135,9 @@ func pythonVersion(p project, r *Result) error {
 	sources := []source{
 		{".python-version", nil, ".python-version"},
 		{"runtime.txt", nil, "runtime.txt"},
-		{"pyproject.toml", requiresPython, "requires-python in pyproject.toml"},
-		{"pyproject.toml", poetryPython, "tool.poetry.dependencies.python in pyproject.toml"},
-		{"Pipfile", pipfilePython, "python_version in Pipfile"},
+		{"pyproject.toml", requiresPython(), "requires-python in pyproject.toml"},
+		{"pyproject.toml", poetryPython(), "tool.poetry.dependencies.python in pyproject.toml"},
+		{"Pipfile", pipfilePython(), "python_version in Pipfile"},
 	}
 	for _, s := range sources {
 		if !p.exists(s.file) {
@@ -146,7 +151,7 @@ func pythonVersion(p project, r *Result) error {
 		if value == "" {
 			continue
 		}
-		v := versionNumber.FindString(value)
+		v := versionNumber().FindString(value)
 		if v == "" {
 			r.Notes = append(r.Notes, fmt.Sprintf("%s:%d: no version number in %q; ignored", s.file, line, value))
 			continue
@@ -221,7 +226,7 @@ func normalisePyName(s string) string {
 // requirementName returns the package name of a requirement specifier such
 // as "psycopg2-binary>=2.9; python_version>'3'", or "".
 func requirementName(spec string) string {
-	m := pkgName.FindStringSubmatch(spec)
+	m := pkgName().FindStringSubmatch(spec)
 	if m == nil {
 		return ""
 	}
@@ -258,7 +263,7 @@ func pyprojectDeps(data []byte) []string {
 	depth := 0
 	for _, line := range strings.Split(string(data), "\n") {
 		if !inDeps {
-			if m := tomlSection.FindStringSubmatch(line); m != nil {
+			if m := tomlSection().FindStringSubmatch(line); m != nil {
 				section = m[1]
 				continue
 			}
@@ -272,7 +277,7 @@ func pyprojectDeps(data []byte) []string {
 				inDeps = false
 			}
 		case section == "project":
-			if m := tomlKey.FindStringSubmatch(code); m != nil && m[1] == "dependencies" {
+			if m := tomlKey().FindStringSubmatch(code); m != nil && m[1] == "dependencies" {
 				rest := code[len(m[0]):]
 				out = append(out, quotedNames(rest)...)
 				depth = bracketDepth(rest)
@@ -280,13 +285,13 @@ func pyprojectDeps(data []byte) []string {
 			}
 		case section == "project.optional-dependencies":
 			// `extra = ["a", "b"]` or the items of a multi-line array.
-			if m := tomlKey.FindStringSubmatch(code); m != nil {
+			if m := tomlKey().FindStringSubmatch(code); m != nil {
 				code = code[len(m[0]):]
 			}
 			out = append(out, quotedNames(code)...)
 		case section == "tool.poetry.dependencies" ||
 			(strings.HasPrefix(section, "tool.poetry.group.") && strings.HasSuffix(section, ".dependencies")):
-			if m := tomlKey.FindStringSubmatch(code); m != nil && m[1] != "python" {
+			if m := tomlKey().FindStringSubmatch(code); m != nil && m[1] != "python" {
 				out = append(out, m[1])
 			}
 		}
@@ -299,14 +304,14 @@ func pipfileDeps(data []byte) []string {
 	var out []string
 	section := ""
 	for _, line := range strings.Split(string(data), "\n") {
-		if m := tomlSection.FindStringSubmatch(line); m != nil {
+		if m := tomlSection().FindStringSubmatch(line); m != nil {
 			section = m[1]
 			continue
 		}
 		if section != "packages" {
 			continue
 		}
-		if m := tomlKey.FindStringSubmatch(stripTOMLComment(line)); m != nil {
+		if m := tomlKey().FindStringSubmatch(stripTOMLComment(line)); m != nil {
 			out = append(out, m[1])
 		}
 	}
@@ -336,7 +341,7 @@ func setupPyDeps(data []byte) []string {
 // quotedNames returns the package names of the quoted strings in s.
 func quotedNames(s string) []string {
 	var out []string
-	for _, m := range quoted.FindAllStringSubmatch(s, -1) {
+	for _, m := range quoted().FindAllStringSubmatch(s, -1) {
 		spec := m[1] + m[2]
 		if n := requirementName(spec); n != "" {
 			out = append(out, n)

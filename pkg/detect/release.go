@@ -61,7 +61,7 @@ func procfileRelease(p project) []string {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, maxManifestSize)
 	for sc.Scan() {
-		m := procfileLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+		m := procfileLine().FindStringSubmatch(strings.TrimSpace(sc.Text()))
 		if m == nil || m[1] != "release" {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // portPatterns find an obvious port literal in an entry file, strongest
@@ -21,17 +22,19 @@ import (
 //
 // The first pattern that matches anywhere in the file wins; within a pattern,
 // the first match in the file.
-var portPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`PORT["']\s*,\s*["']?(\d{1,5})\b`),
-	regexp.MustCompile(`PORT\s*(?:\|\||\?\?)\s*["']?(\d{1,5})\b`),
-	regexp.MustCompile(`\.listen\(\s*["']?(\d{1,5})\b`),
-	regexp.MustCompile(`ListenAndServe(?:TLS)?\(\s*"[^"]*:(\d{1,5})"`),
-	regexp.MustCompile(`(?i)\bport\s*:?=\s*["']?(\d{1,5})\b`),
-}
+var portPatterns = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`PORT["']\s*,\s*["']?(\d{1,5})\b`),
+		regexp.MustCompile(`PORT\s*(?:\|\||\?\?)\s*["']?(\d{1,5})\b`),
+		regexp.MustCompile(`\.listen\(\s*["']?(\d{1,5})\b`),
+		regexp.MustCompile(`ListenAndServe(?:TLS)?\(\s*"[^"]*:(\d{1,5})"`),
+		regexp.MustCompile(`(?i)\bport\s*:?=\s*["']?(\d{1,5})\b`),
+	}
+})
 
 // healthPattern finds a quoted health route such as "/health", '/healthz'
 // or the Go 1.22 form "GET /health".
-var healthPattern = regexp.MustCompile("[\"'`](?:[A-Z]+ )?(/health(?:z|check)?)[\"'`]")
+var healthPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("[\"'`](?:[A-Z]+ )?(/health(?:z|check)?)[\"'`]") })
 
 // scanEntry searches the entry file for a port literal and a health route.
 // A missing or unreadable entry file is not an error: detection falls back
@@ -49,7 +52,7 @@ func scanEntry(p project, file string) (port Finding, health Finding) {
 	if err != nil {
 		return Finding{}, Finding{}
 	}
-	for _, re := range portPatterns {
+	for _, re := range portPatterns() {
 		m := re.FindSubmatchIndex(data)
 		if m == nil {
 			continue
@@ -64,7 +67,7 @@ func scanEntry(p project, file string) (port Finding, health Finding) {
 		}
 		break
 	}
-	if m := healthPattern.FindSubmatchIndex(data); m != nil {
+	if m := healthPattern().FindSubmatchIndex(data); m != nil {
 		route := string(data[m[2]:m[3]])
 		health = Finding{Value: route, Reason: fmt.Sprintf("route %s in %s:%d", route, file, lineAt(data, m[0]))}
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cupaas/cupaas/pkg/run"
@@ -112,7 +113,9 @@ func (c Client) RolloutStatus(ctx context.Context, ns, kindName string, timeout 
 	return c.Run(ctx, RolloutStatusArgs(ns, kindName, timeout)...)
 }
 
-var unreachableRe = regexp.MustCompile(`(?i)(connection refused|was refused|unable to connect to the server|i/o timeout|no such host|dial tcp|connection reset|TLS handshake timeout|EOF$|the server is currently unable|context deadline exceeded|net/http: request canceled)`)
+var unreachableRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(connection refused|was refused|unable to connect to the server|i/o timeout|no such host|dial tcp|connection reset|TLS handshake timeout|EOF$|the server is currently unable|context deadline exceeded|net/http: request canceled)`)
+})
 
 // IsUnreachable reports whether err is kubectl failing to reach the
 // cluster (worth a retry, or a warning), as opposed to a real error such as
@@ -123,7 +126,7 @@ func IsUnreachable(err error) bool {
 		return false
 	}
 	for _, line := range re.Tail(5) {
-		if unreachableRe.MatchString(line) {
+		if unreachableRe().MatchString(line) {
 			return true
 		}
 	}

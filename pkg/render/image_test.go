@@ -34,3 +34,17 @@ func TestImageName(t *testing.T) {
 		})
 	}
 }
+
+func TestImageNameFamiliar(t *testing.T) {
+	for repo, want := range map[string]string{
+		"docker.io/me":       "me/app:abc",
+		"index.docker.io/me": "me/app:abc",
+		"docker.io/library":  "app:abc",
+		"docker.io/a/b":      "a/b/app:abc",
+		"localhost:5000/x":   "localhost:5000/x/app:abc",
+	} {
+		if got, err := ImageName(repo, "app", "abc"); err != nil || got != want {
+			t.Errorf("ImageName(%q) = %q, %v; want %q", repo, got, err, want)
+		}
+	}
+}

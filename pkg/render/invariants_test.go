@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -429,17 +429,16 @@ func checkLabels(r *report, where string, labels map[string]string, app string) 
 }
 
 func checkImage(r *report, where, image string) {
-	named, err := reference.ParseNormalizedNamed(image)
+	tagged, err := name.NewTag(image, name.WeakValidation)
 	if err != nil {
 		r.errorf("%s: image %q: %v", where, image, err)
 		return
 	}
-	tagged, ok := named.(reference.NamedTagged)
-	if !ok {
+	if !strings.HasSuffix(image, ":"+tagged.TagStr()) {
 		r.errorf("%s: image %q has no tag", where, image)
 		return
 	}
-	if tagged.Tag() == "latest" {
+	if tagged.TagStr() == "latest" {
 		r.errorf("%s: image %q uses latest", where, image)
 	}
 }

@@ -123,7 +123,7 @@ func CommandLine(argv []string) string { return shellquote.Join(argv...) }
 
 // ansi matches terminal escape sequences (colours, cursor moves), which
 // some tools print even into pipes.
-var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+var ansi = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`) })
 
 // Tail returns the last n non-empty lines of out, without line endings and
 // terminal escape sequences.
@@ -132,7 +132,7 @@ func Tail(out []byte, n int) []string {
 		return nil
 	}
 	var lines []string
-	for _, l := range strings.Split(ansi.ReplaceAllString(string(out), ""), "\n") {
+	for _, l := range strings.Split(ansi().ReplaceAllString(string(out), ""), "\n") {
 		if l = strings.TrimRight(l, "\r"); strings.TrimSpace(l) != "" {
 			lines = append(lines, l)
 		}

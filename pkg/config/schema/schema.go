@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 //go:embed cupaas.schema.json
@@ -30,16 +31,16 @@ func JSON() []byte { return append([]byte(nil), schemaJSON...) }
 // release build stamps ("1.2.0", "1.3.0-rc.1"), or what `go install
 // ...@v1.2.0` records. Snapshots ("1.2.1-snapshot"), Go pseudo-versions
 // ("v0.0.0-20261202131437-82d232a1b2c3") and "devel" are not tags.
-var releaseRe = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$`)
+var releaseRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$`) })
 
 // pseudoRe matches the time-and-commit part of a Go pseudo-version.
-var pseudoRe = regexp.MustCompile(`[0-9]{14}-[0-9a-f]{12}$`)
+var pseudoRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[0-9]{14}-[0-9a-f]{12}$`) })
 
 // Ref returns the git ref whose schema matches the cupaas of the given
 // version: the release tag `v<version>` for a release, else "main" (a
 // build from a checkout, a snapshot: the newest schema is the best guess).
 func Ref(version string) string {
-	if !releaseRe.MatchString(version) || strings.Contains(version, "snapshot") || pseudoRe.MatchString(version) {
+	if !releaseRe().MatchString(version) || strings.Contains(version, "snapshot") || pseudoRe().MatchString(version) {
 		return "main"
 	}
 	return "v" + strings.TrimPrefix(version, "v")
