@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"strconv"
+
+	yaml "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
 )
 
 // Redacted replaces the values of Secrets in redacted output.
@@ -59,11 +61,42 @@ func encodeOne(obj runtime.Object, redact bool) ([]byte, error) {
 			}
 		}
 	}
-	y, err := yaml.Marshal(m)
+	// The JSON form, marshalled by the YAML library sigs.k8s.io/yaml uses,
+	// gives the bytes sigs.k8s.io/yaml.Marshal would: that encodes to JSON
+	// again and decodes it with that library first, which takes most of a
+	// render's time.
+	y, err := yaml.Marshal(numbers(m))
 	if err != nil {
 		return nil, fmt.Errorf("internal error: encoding %s: %w", kind, err)
 	}
 	return y, nil
+}
+
+// numbers replaces the JSON numbers in v by the int or float64 that the
+// YAML library decodes from their text, and returns v.
+func numbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			if int64(int(i)) == i {
+				return int(i)
+			}
+			return i
+		}
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			return f
+		}
+		return string(v)
+	case map[string]any:
+		for k, item := range v {
+			v[k] = numbers(item)
+		}
+	case []any:
+		for i, item := range v {
+			v[i] = numbers(item)
+		}
+	}
+	return v
 }
 
 // meaningfulEmpty reports whether an empty mapping under key means

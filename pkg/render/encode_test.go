@@ -1,0 +1,72 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+)
+
+// viaJSON is what Encode wrote before it marshalled the JSON form itself:
+// sigs.k8s.io/yaml.Marshal of it (JSON, decoded by the YAML library, then
+// YAML). Encode must give the same bytes.
+func viaJSON(t *testing.T, obj runtime.Object) []byte {
+	t.Helper()
+	j, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "status")
+	prune(m)
+	y, err := yaml.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
+}
+
+func TestEncodeAsSigsYAML(t *testing.T) {
+	var objs []runtime.Object
+	for _, tc := range manifestCases {
+		c := parse(t, tc.config)
+		in := Input{PullPolicy: corev1.PullNever, Config: c, Image: "cupaas/" + c.Name + ":0123456789ab", Commit: "abc", Credentials: fixedCredentials(),
+			Secrets: map[string]string{"TOKEN": "t", "KEY1": "yes", "KEY10": "1e6", "KEY2": "0.5", "K_true": "true", "EMPTY_X1": "", "Multi": "a\nb: c"}}
+		o, err := Manifests(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, o...)
+	}
+	// Numbers of every shape, keys whose order differs between a byte sort
+	// and the YAML library's, and strings YAML would read as other types.
+	objs = append(objs, &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: "x", Generation: 1 << 40, Labels: map[string]string{"a10": "1", "a9": "2", "a": "3", "A": "4", "_b": "null", "0": "~"}},
+		Data:       map[string]string{"n": "8080", "f": "0.25", "b": "on", "d": "2026-12-02", "h": "0x1F", "s": "- x", "q": "'q'"},
+	}, &corev1.Pod{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr(int64(-1 << 62)), Containers: []corev1.Container{{Name: "c", Args: []string{"1", "1.5", "true"}}}},
+	})
+	for i, obj := range objs {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			got, err := Encode([]runtime.Object{obj}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := viaJSON(t, obj); !bytes.Equal(got, want) {
+				t.Errorf("Encode differs from sigs.k8s.io/yaml:\n%s\n---- want ----\n%s", got, want)
+			}
+		})
+	}
+}
