@@ -281,9 +281,13 @@ func statefulSet(app string, s config.Service, spec config.ServiceSpec, b backin
 						// image (a stand-in without mongosh too), and
 						// postgres and mysql listen on TCP only once their
 						// initialisation is done.
+						// Probed every second, so that a service is
+						// known ready within a second of listening; ten
+						// failures in a row (10 s) make it unready.
 						ReadinessProbe: &corev1.Probe{
-							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(portName)}},
-							PeriodSeconds: 5,
+							ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(portName)}},
+							PeriodSeconds:    1,
+							FailureThreshold: 10,
 						},
 						VolumeMounts: mounts,
 					}},
@@ -377,10 +381,15 @@ func deployment(in Input, hash string) (*appsv1.Deployment, error) {
 							{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: configMapName(app)}}},
 							{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: envSecretName(app)}}},
 						},
+						// Probed every second: a new pod takes traffic
+						// (and a rollout goes on) within a second of
+						// answering, where a 5 s period made every deploy
+						// wait 2.5 s on average. Ten failures in a row
+						// (10 s) take it out of the Service.
 						ReadinessProbe: &corev1.Probe{
 							ProbeHandler:     probe,
-							PeriodSeconds:    5,
-							FailureThreshold: 3,
+							PeriodSeconds:    1,
+							FailureThreshold: 10,
 						},
 						LivenessProbe: &corev1.Probe{
 							ProbeHandler:        probe,
