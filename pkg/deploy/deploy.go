@@ -25,6 +25,7 @@ import (
 	"github.com/cupaas/cupaas/pkg/iostreams"
 	"github.com/cupaas/cupaas/pkg/kubectl"
 	"github.com/cupaas/cupaas/pkg/lock"
+	"github.com/cupaas/cupaas/pkg/release"
 	"github.com/cupaas/cupaas/pkg/run"
 	"github.com/cupaas/cupaas/pkg/state"
 )
@@ -238,6 +239,8 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		// must use that (a registry's digest); "" otherwise.
 		published string
 		rel       *releaseRun
+		// relList reads the app's releases ahead, for rel.
+		relList *releaseList
 	)
 	// startRelease numbers the release and records it as pending, once,
 	// just before the cluster changes (not in a dry run).
@@ -248,7 +251,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		if rel != nil || s.DryRun() {
 			return
 		}
-		rel = recordRelease(ctx, a.Kube, a.Name, a.Namespace, deployRecord(b, opts.Now()), historyOf(cfg, opts.History), s.Warn, namespaceObject(b.Objects)...)
+		rel = recordRelease(ctx, release.Store{Kube: a.Kube, App: a.Name, Namespace: a.Namespace}, relList, deployRecord(b, opts.Now()), historyOf(cfg, opts.History), s.Warn, namespaceObject(b.Objects)...)
 		if rel != nil {
 			d.mu.Lock()
 			d.report.Release = rel.rec.Version
@@ -274,6 +277,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			}
 			a = app.New(kubectl.Client{Runner: s.Runner, Context: cl.Context()}, cfg.Name, cl.Hints())
 			a.Quiet, a.Now = opts.Runner, opts.Now
+			relList = newReleaseList(release.Store{Kube: a.Kube, App: a.Name, Namespace: a.Namespace})
 			d.report.Namespace = a.Namespace
 			return result{detail: cfg.Name}, nil
 		}}),
@@ -324,6 +328,13 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			}},
 		}, []step{
 			{name: "Render", dryRun: true, after: []string{"Preflight", "Source"}, run: func(ctx context.Context, s stepIO) (res result, err error) {
+				if !s.DryRun() {
+					// The cluster answers (the preflight passed), and the
+					// deploy goes on (when the last deploy may be what
+					// runs, the preflight waited for its check): the
+					// release records are read while the image builds.
+					relList.start(ctx)
+				}
 				b, servicesHash, res, err = renderFiles(ctx, s, h, a, src, cl)
 				if b != nil {
 					d.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,15 +30,55 @@ type releaseRun struct {
 	rec   release.Record
 	// keep is how many releases to keep.
 	keep int
+	// all are the app's records with rec, newest first: the history to
+	// prune once rec succeeded (no other change runs meanwhile, the app's
+	// lock is held).
+	all []release.Record
+}
+
+// releaseList is the app's release records, read ahead: the read starts
+// while the image builds (start), and the record of the deploy takes its
+// result (get) when the cluster is about to change, instead of waiting for
+// a read then. get starts the read when nothing did.
+type releaseList struct {
+	store release.Store
+	once  sync.Once
+	done  chan struct{}
+	recs  []release.Record
+	err   error
+}
+
+func newReleaseList(store release.Store) *releaseList {
+	return &releaseList{store: store, done: make(chan struct{})}
+}
+
+// start reads the records in the background, once.
+func (l *releaseList) start(ctx context.Context) {
+	l.once.Do(func() {
+		go func() {
+			defer close(l.done)
+			l.recs, l.err = l.store.List(ctx)
+		}()
+	})
+}
+
+// get waits for the read and returns its result.
+func (l *releaseList) get(ctx context.Context) ([]release.Record, error) {
+	l.start(ctx)
+	<-l.done
+	return l.recs, l.err
 }
 
 // recordRelease numbers rec after the app's newest release and writes it
 // as pending, after the objects in before (the app's Namespace, which a
-// first deploy has not created yet). nil with a warning when the cluster
-// cannot be asked or written.
-func recordRelease(ctx context.Context, kc kubectl.Client, app, ns string, rec release.Record, keep int, warn func(string), before ...runtime.Object) *releaseRun {
-	store := release.Store{Kube: kc, App: app, Namespace: ns}
-	recs, err := store.List(ctx)
+// first deploy has not created yet). list holds the records, read ahead;
+// nil reads them now. nil with a warning when the cluster cannot be asked
+// or written.
+func recordRelease(ctx context.Context, store release.Store, list *releaseList, rec release.Record, keep int, warn func(string), before ...runtime.Object) *releaseRun {
+	if list == nil {
+		list = newReleaseList(store)
+	}
+	recs, err := list.get(ctx)
 	if err != nil && !kubectl.IsNotFound(err) {
 		if ctx.Err() == nil {
 			warn("the release is not recorded: cannot list the app's releases (" + cluster.FirstLine(err) + ")")
@@ -52,7 +93,7 @@ func recordRelease(ctx context.Context, kc kubectl.Client, app, ns string, rec r
 		}
 		return nil
 	}
-	return &releaseRun{store: store, rec: rec, keep: keep}
+	return &releaseRun{store: store, rec: rec, keep: keep, all: append([]release.Record{rec}, recs...)}
 }
 
 // recordOutcome records a change that is over (an env change, whose
@@ -77,7 +118,7 @@ func recordOutcome(ctx context.Context, kc kubectl.Client, app, ns string, rec r
 	if err != nil {
 		return notes, nil
 	}
-	pn, pw := pruneHistory(ctx, store, keep, cl, runner)
+	pn, pw := pruneHistory(ctx, store, keep, cl, runner, append([]release.Record{rec}, recs...))
 	return append(notes, pn...), pw
 }
 
@@ -100,17 +141,15 @@ func (r *releaseRun) finish(ctx context.Context, err error, cl cluster.Cluster, 
 	if err != nil {
 		return nil, nil
 	}
-	return pruneHistory(ctx, r.store, r.keep, cl, runner)
+	r.all[0] = r.rec
+	return pruneHistory(ctx, r.store, r.keep, cl, runner, r.all)
 }
 
-// pruneHistory deletes the records beyond the keep newest (never the one
-// that runs), then the images no kept record uses, from the local Docker
-// engine and from the cluster's nodes.
-func pruneHistory(ctx context.Context, store release.Store, keep int, cl cluster.Cluster, runner run.Runner) (notes, warnings []string) {
-	recs, err := store.List(ctx)
-	if err != nil {
-		return nil, []string{"cannot list the releases to prune the history: " + cluster.FirstLine(err)}
-	}
+// pruneHistory deletes the records beyond the keep newest of recs, the
+// app's records newest first (never the one that runs), then the images no
+// kept record uses, from the local Docker engine and from the cluster's
+// nodes.
+func pruneHistory(ctx context.Context, store release.Store, keep int, cl cluster.Cluster, runner run.Runner, recs []release.Record) (notes, warnings []string) {
 	expired := release.Expired(recs, keep)
 	if len(expired) == 0 {
 		return nil, nil

@@ -122,7 +122,7 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 			rec := *target
 			rec.Version, rec.Time, rec.Kind, rec.RollbackTo = 0, opts.Now().UTC(), release.KindRollback, target.Version
 			rec.EnvCommand, rec.Keys, rec.Error = "", nil, ""
-			rel = recordRelease(ctx, kc, a.Name, a.Namespace, rec, historyOf(cfg, opts.History), s.Warn)
+			rel = recordRelease(ctx, release.Store{Kube: kc, App: a.Name, Namespace: a.Namespace}, nil, rec, historyOf(cfg, opts.History), s.Warn)
 			if rel != nil {
 				d.report.Release = rel.rec.Version
 			}

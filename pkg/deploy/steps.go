@@ -403,8 +403,9 @@ func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Wo
 // anyway (it was deleted since the check) is refused, and is done again
 // too.
 //
-// ready, when set, is called just before the first apply, once a namespace
-// being deleted is gone (the release is recorded there).
+// ready, when set, is called as the first apply starts, once a namespace
+// being deleted is gone, and has returned when applyFile does (the release
+// is recorded there).
 func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, timeout time.Duration, checkNamespace bool, ready func()) error {
 	applyOnce := func() error {
 		_, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
@@ -424,15 +425,23 @@ func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, ti
 			err = waitGone()
 		}
 	}
-	if err == nil && ready != nil {
-		ready()
+	if err != nil {
+		return err
 	}
-	if err == nil {
-		err = applyOnce()
-		if err != nil && app.IsNamespaceTerminating(err) {
-			if err = waitGone(); err == nil {
-				err = applyOnce()
-			}
+	if ready != nil {
+		// The release record is written beside the apply, not before
+		// it: both end before the step does.
+		written := make(chan struct{})
+		go func() {
+			defer close(written)
+			ready()
+		}()
+		defer func() { <-written }()
+	}
+	err = applyOnce()
+	if err != nil && app.IsNamespaceTerminating(err) {
+		if err = waitGone(); err == nil {
+			err = applyOnce()
 		}
 	}
 	return err
