@@ -56,13 +56,23 @@ type Listed struct{ objects, claims []byte }
 // may run while the new objects are applied: what the apply creates is
 // generated, so never stale.
 func (a *App) PruneList(ctx context.Context) (Listed, error) {
+	// The two reads run side by side.
+	var (
+		claims    []byte
+		claimsErr error
+		read      = make(chan struct{})
+	)
+	go func() {
+		defer close(read)
+		claims, claimsErr = a.Kube.Run(ctx, a.ClaimsArgs()...)
+	}()
 	objects, err := a.Kube.Run(ctx, a.PruneArgs()...)
+	<-read
 	if err != nil {
 		return Listed{}, err
 	}
-	claims, err := a.Kube.Run(ctx, a.ClaimsArgs()...)
-	if err != nil {
-		return Listed{}, err
+	if claimsErr != nil {
+		return Listed{}, claimsErr
 	}
 	return Listed{objects, claims}, nil
 }

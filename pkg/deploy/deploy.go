@@ -231,16 +231,17 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		url    string
 		tunnel *cluster.Tunnel
 		// servicesApplied says Apply services ran: the namespace exists
-		// and is not being deleted; skipped that it found them unchanged.
-		servicesApplied, skipped bool
-		// servicesHash is the hash of services.yaml, for the next deploy.
-		servicesHash string
+		// and is not being deleted.
+		servicesApplied bool
 		// published is what the cluster named the image, when the pods
 		// must use that (a registry's digest); "" otherwise.
 		published string
 		rel       *releaseRun
-		// relList reads the app's releases ahead, for rel.
-		relList *releaseList
+		// relList reads the app's releases ahead, for rel; pruneList
+		// the app's objects in the cluster, for the prune after the
+		// apply.
+		relList   *ahead[[]release.Record]
+		pruneList *ahead[app.Listed]
 	)
 	// startRelease numbers the release and records it as pending, once,
 	// just before the cluster changes (not in a dry run).
@@ -258,6 +259,9 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			d.mu.Unlock()
 		}
 	}
+	// The reads ahead outlive the step that starts them, not the deploy.
+	aheadCtx, stopAhead := context.WithCancel(ctx)
+	defer stopAhead()
 	start := opts.Now()
 	_, err = d.run(ctx, []phase{
 		seq("load", step{name: "Load .cupaas.yml", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
@@ -277,7 +281,8 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			}
 			a = app.New(kubectl.Client{Runner: s.Runner, Context: cl.Context()}, cfg.Name, cl.Hints())
 			a.Quiet, a.Now = opts.Runner, opts.Now
-			relList = newReleaseList(release.Store{Kube: a.Kube, App: a.Name, Namespace: a.Namespace})
+			relList = newAhead(release.Store{Kube: a.Kube, App: a.Name, Namespace: a.Namespace}.List)
+			pruneList = newAhead(a.PruneList)
 			d.report.Namespace = a.Namespace
 			return result{detail: cfg.Name}, nil
 		}}),
@@ -331,11 +336,12 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				if !s.DryRun() {
 					// The cluster answers (the preflight passed), and the
 					// deploy goes on (when the last deploy may be what
-					// runs, the preflight waited for its check): the
-					// release records are read while the image builds.
-					relList.start(ctx)
+					// runs, the preflight waited for its check): what the
+					// apply needs to know is read while the image builds.
+					relList.start(aheadCtx)
+					pruneList.start(aheadCtx)
 				}
-				b, servicesHash, res, err = renderFiles(ctx, s, h, a, src, cl)
+				b, res, err = renderFiles(ctx, s, h, a, src, cl)
 				if b != nil {
 					d.mu.Lock()
 					d.report.Image = b.Image
@@ -344,19 +350,12 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				return res, err
 			}},
 			{name: "Apply services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-				skipped = !opts.Rebuild && last != nil && last.Context == cl.Context() && last.App == cfg.Name && servicesHash != "" && last.ServicesHash == servicesHash
-				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, skipped, func() { startRelease(ctx, s) })
+				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, func() { startRelease(ctx, s) })
 				servicesApplied = err == nil && !res.hidden
 				return res, err
 			}},
 			{name: "Roll out services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-				var again func() (result, error)
-				if skipped {
-					again = func() (result, error) {
-						return applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, false, func() { startRelease(ctx, s) })
-					}
-				}
-				return rolloutServices(ctx, s, a, workloads(b.Objects), opts, again)
+				return rolloutServices(ctx, s, a, workloads(b.Objects), opts)
 			}},
 		}),
 		// The release phase: after the services are ready and the image
@@ -381,7 +380,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return releasePhase(ctx, s, a, b, releaseJobName(a.Name, version, b.Tag), opts, live)
 		}}),
 		seq("apply", step{name: "Apply manifests", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-			res, kept, err := apply(ctx, s, a, filepath.Join(h.BuildDir(), bundle.ManifestsName), b.Objects, opts.Timeout, servicesApplied, func() { startRelease(ctx, s) })
+			res, kept, err := apply(ctx, s, a, h.BuildDir(), b.Objects, opts.Timeout, servicesApplied, pruneList, func() { startRelease(ctx, s) })
 			d.report.Kept = kept
 			return res, err
 		}}),
@@ -402,7 +401,6 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			res, err := verify(ctx, opts, a, url, cfg.Healthcheck)
 			if err == nil {
 				st := newState(cl, b, url, opts.Now())
-				st.ServicesHash = servicesHash
 				if err := h.SaveState(st); err != nil {
 					s.Warn(err.Error())
 				}

@@ -46,6 +46,13 @@ var counterApp = map[string]string{
 // stubReleases answers the release records' calls: there are none yet,
 // and writing one works. Registered first, so that it wins over broader
 // patterns.
+// stubPruneReads answers the reads of what to prune, done ahead of the
+// apply, in a deploy that may fail before it uses them.
+func stubPruneReads(f *runtest.Fake) {
+	f.StubPattern(`^kubectl --context minikube -n counter get \S+ -l \S+!cupaas.dev/release -o name$`).Optional()
+	f.StubPattern(`^kubectl --context minikube -n counter get persistentvolumeclaims -l \S+ -o name$`).Optional()
+}
+
 func stubReleases(f *runtest.Fake) {
 	f.StubPattern(`^kubectl --context minikube -n counter get secrets -l \S+,cupaas.dev/release -o json$`).Times(0).Stdout(`{"items":[]}`)
 	f.StubPattern(`^kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas-release -f -$`).Times(0)
@@ -146,6 +153,7 @@ func TestInvalidManifestFailsAtOnce(t *testing.T) {
 	dir := writeApp(t, counterApp)
 	f := runtest.New(t)
 	stubReleases(f)
+	stubPruneReads(f)
 	f.StubPattern(`^kubectl --context minikube apply --server-side --force-conflicts --field-manager=cupaas -f`).Stderr(`error: error validating "kubernetes.yaml": unknown field "replica"` + "\n").Exit(1)
 	f.StubPattern(`^kubectl --context minikube get namespace counter --ignore-not-found -o jsonpath`)
 	f.StubPattern(`^docker version`)
@@ -245,6 +253,7 @@ func TestFileChangedDuringBuild(t *testing.T) {
 	// release records are read ahead while it runs.
 	f.StubPattern(`^kubectl .* get secrets -l \S+!cupaas.dev/release`).Stdout(`{"items":[]}`).Optional()
 	f.StubPattern(`^kubectl .* get secrets -l \S+,cupaas.dev/release`).Stdout(`{"items":[]}`).Optional()
+	stubPruneReads(f)
 	for _, p := range []string{`get namespace counter --ignore-not-found`, `^kubectl --context minikube apply --server-side`, `^kubectl .* rollout status`, `^kubectl .* get pods`} {
 		f.StubPattern(p).Optional()
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,47 +35,14 @@ type releaseRun struct {
 	all []release.Record
 }
 
-// releaseList is the app's release records, read ahead: the read starts
-// while the image builds (start), and the record of the deploy takes its
-// result (get) when the cluster is about to change, instead of waiting for
-// a read then. get starts the read when nothing did.
-type releaseList struct {
-	store release.Store
-	once  sync.Once
-	done  chan struct{}
-	recs  []release.Record
-	err   error
-}
-
-func newReleaseList(store release.Store) *releaseList {
-	return &releaseList{store: store, done: make(chan struct{})}
-}
-
-// start reads the records in the background, once.
-func (l *releaseList) start(ctx context.Context) {
-	l.once.Do(func() {
-		go func() {
-			defer close(l.done)
-			l.recs, l.err = l.store.List(ctx)
-		}()
-	})
-}
-
-// get waits for the read and returns its result.
-func (l *releaseList) get(ctx context.Context) ([]release.Record, error) {
-	l.start(ctx)
-	<-l.done
-	return l.recs, l.err
-}
-
 // recordRelease numbers rec after the app's newest release and writes it
 // as pending, after the objects in before (the app's Namespace, which a
 // first deploy has not created yet). list holds the records, read ahead;
 // nil reads them now. nil with a warning when the cluster cannot be asked
 // or written.
-func recordRelease(ctx context.Context, store release.Store, list *releaseList, rec release.Record, keep int, warn func(string), before ...runtime.Object) *releaseRun {
+func recordRelease(ctx context.Context, store release.Store, list *ahead[[]release.Record], rec release.Record, keep int, warn func(string), before ...runtime.Object) *releaseRun {
 	if list == nil {
-		list = newReleaseList(store)
+		list = newAhead(store.List)
 	}
 	recs, err := list.get(ctx)
 	if err != nil && !kubectl.IsNotFound(err) {

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/cupaas/cupaas/pkg/app"
+	"github.com/cupaas/cupaas/pkg/atomicfile"
 	"github.com/cupaas/cupaas/pkg/buildctx"
 	"github.com/cupaas/cupaas/pkg/bundle"
 	"github.com/cupaas/cupaas/pkg/cluster"
@@ -159,17 +161,17 @@ func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl clu
 // directory, with the services' credentials the cluster holds when they
 // differ from the stored ones (a new clone, a lost credentials.json): new
 // ones would lock the app out of its data.
-func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, string, result, error) {
+func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, result, error) {
 	c := b.Config
 	// The Source step ran beside the preflight, which picked how the
 	// image reaches the node: the image's name may follow from that.
 	image, err := cl.Image(c.Name, b.Tag)
 	if err != nil {
-		return b, "", result{}, err
+		return b, result{}, err
 	}
 	if image != b.Image {
 		if b, err = bundle.Prepare(h.AppDir, bundle.Options{Tag: b.Tag, Config: c, Cluster: cl, Home: h}); err != nil {
-			return nil, "", result{}, err
+			return nil, result{}, err
 		}
 	}
 	if len(c.Services) > 0 && !s.plan(a.Kube.Argv(a.SecretsArgs()...), "reuse the credentials the cluster holds") {
@@ -177,27 +179,26 @@ func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bund
 			return s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv(a.SecretsArgs()...), Sensitive: true})
 		})
 		if err != nil {
-			return b, "", result{}, err
+			return b, result{}, err
 		}
 		creds, err := app.ParseCredentials(override, a.Name, c.ServiceNames())
 		if err != nil {
-			return b, "", result{}, err
+			return b, result{}, err
 		}
 		if changed(creds, b.Credentials) {
 			s.Warn("using the service credentials stored in the cluster (they differ from .cupaas/credentials.json)")
 			if b, err = bundle.Prepare(h.AppDir, bundle.Options{Tag: b.Tag, CredentialOverride: creds, Config: c, Cluster: cl, Home: h}); err != nil {
-				return nil, "", result{}, err
+				return nil, result{}, err
 			}
 		}
 	}
 	if err := b.Write(h.BuildDir()); err != nil {
-		return b, "", result{}, err
+		return b, result{}, err
 	}
-	servicesHash, err := writeServices(h.BuildDir(), b.Objects)
-	if err != nil {
-		return b, "", result{}, err
+	if err := writeServices(h.BuildDir(), b.Objects); err != nil {
+		return b, result{}, err
 	}
-	return b, servicesHash, result{detail: fmt.Sprintf("%d objects in %s", len(b.Objects), BuildDir)}, nil
+	return b, result{detail: fmt.Sprintf("%d objects in %s", len(b.Objects), BuildDir)}, nil
 }
 
 func changed(override, current map[string]credentials.Service) bool {
@@ -349,10 +350,10 @@ func usePublished(h home.Home, b *bundle.Bundle, ref string) error {
 // 7a. Apply services: the objects of the app's services (with the
 // namespace, and the app's Service, Secret and ConfigMap) go to the
 // cluster as soon as they are rendered, so that the databases start while
-// the image is built; nothing when there are none. When they are the very
-// objects the last deploy applied, the apply is skipped: Roll out services
-// then checks they are there (and applies them when they are not).
-func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, unchanged bool, ready func()) (result, error) {
+// the image is built; nothing when there are none. They are applied on
+// every deploy, beside the build, which makes good any of them changed or
+// deleted since (by hand) at no cost to the deploy's time.
+func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, ready func()) (result, error) {
 	n := len(serviceObjects(objects))
 	if n == 0 {
 		return result{hidden: true}, nil
@@ -363,9 +364,6 @@ func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, o
 		s.plan(applyArgv, "the services first: they start while the image is built")
 		return result{}, nil
 	}
-	if unchanged {
-		return result{detail: fmt.Sprintf("cached: the %d objects the last deploy applied", n), cached: true}, nil
-	}
 	if err := applyFile(ctx, s, a, applyArgv, timeout, true, ready); err != nil {
 		return result{}, err
 	}
@@ -373,9 +371,8 @@ func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, o
 }
 
 // 7b. Roll out services: their StatefulSets become ready, diagnosed as
-// the app's rollout is. When their apply was skipped and the wait fails,
-// they are applied and waited for again.
-func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options, applySkipped func() (result, error)) (result, error) {
+// the app's rollout is.
+func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options) (result, error) {
 	var svc []app.Workload
 	for _, t := range targets {
 		if !t.IsApp {
@@ -385,15 +382,7 @@ func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Wo
 	if len(svc) == 0 {
 		return result{hidden: true}, nil
 	}
-	res, err := waitWorkloads(ctx, s, a, svc, opts)
-	if err != nil && applySkipped != nil && ctx.Err() == nil {
-		s.Log("the services are not as the last deploy left them: applying them again")
-		if _, err := applySkipped(); err != nil {
-			return result{}, err
-		}
-		return waitWorkloads(ctx, s, a, svc, opts)
-	}
-	return res, err
+	return waitWorkloads(ctx, s, a, svc, opts)
 }
 
 // applyFile runs the apply argv. A namespace deleted just before
@@ -447,42 +436,48 @@ func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, ti
 	return err
 }
 
-// 7c. Apply all the manifests, then delete what cupaas made for this app
+// 7c. Apply the manifests, then delete what cupaas made for this app
 // before but no longer generates (PersistentVolumeClaims are kept: they
-// hold data). After Apply services the namespace is known to be there.
-func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, servicesApplied bool, ready func()) (result, []string, error) {
+// hold data). When Apply services applied services.yaml in this deploy,
+// only the rest goes now (the app's Deployment and autoscaler, written to
+// app.yaml): the namespace is known to be there, and the objects applied
+// a moment ago are not applied twice. Otherwise, all of kubernetes.yaml.
+// What to prune was read ahead (listed).
+func apply(ctx context.Context, s stepIO, a *app.App, buildDir string, objects []runtime.Object, timeout time.Duration, servicesApplied bool, listed *ahead[app.Listed], ready func()) (result, []string, error) {
+	manifest, applied := filepath.Join(buildDir, bundle.ManifestsName), objects
+	if servicesApplied {
+		applied = appObjects(objects)
+		manifest = filepath.Join(buildDir, AppName)
+		data, err := render.Encode(applied, false)
+		if err != nil {
+			return result{}, nil, err
+		}
+		if err := atomicfile.Write(manifest, data, 0o600); err != nil {
+			return result{}, nil, err
+		}
+	}
 	applyArgv := a.Kube.Argv(append(append([]string{}, kubectl.ApplyFlags...), "-f", manifest)...)
 	if s.DryRun() {
 		if !servicesApplied && len(serviceObjects(objects)) == 0 {
 			s.plan(a.Kube.Argv(a.DeletingArgs()...), "wait first when the namespace is being deleted")
 		}
-		s.plan(applyArgv, "")
+		note := ""
+		if servicesApplied {
+			note = "the app's own objects: the rest went with the services"
+		}
+		s.plan(applyArgv, note)
 		s.plan(a.Kube.Argv(a.PruneArgs()...), "find objects of this app that are no longer generated, to delete them")
 		s.plan(a.Kube.Argv(a.ClaimsArgs()...), "find volume claims of removed services, to keep and report them")
 		return result{}, nil, nil
 	}
-	// What to prune is read while the apply runs.
-	type lists struct {
-		l   app.Listed
-		err error
-	}
-	listed := make(chan lists, 1)
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		l, err := a.PruneList(lctx)
-		listed <- lists{l, err}
-	}()
 	if err := applyFile(ctx, s, a, applyArgv, timeout, !servicesApplied, ready); err != nil {
-		cancel()
-		<-listed
 		return result{}, nil, err
 	}
-	pl := <-listed
-	if pl.err != nil {
-		return result{}, nil, pl.err
+	l, err := listed.get(ctx)
+	if err != nil {
+		return result{}, nil, err
 	}
-	removed, kept, err := a.PruneListed(ctx, pl.l, objects, func(obj string) {
+	removed, kept, err := a.PruneListed(ctx, l, objects, func(obj string) {
 		s.Log("deleted " + obj + " (no longer in .cupaas.yml)")
 	})
 	if err != nil {
@@ -491,11 +486,30 @@ func apply(ctx context.Context, s stepIO, a *app.App, manifest string, objects [
 	for _, claim := range kept {
 		s.Warn(fmt.Sprintf("kept PersistentVolumeClaim %s with its data; delete it with `kubectl --context %s -n %s delete pvc %s` if you no longer need it", claim, a.Kube.Context, a.Namespace, claim))
 	}
-	detail := fmt.Sprintf("%d objects", len(objects))
+	detail := fmt.Sprintf("%d objects", len(applied))
+	if len(applied) == 1 {
+		detail = "1 object"
+	}
+	if servicesApplied {
+		detail += fmt.Sprintf(", after the %d of the services", len(objects)-len(applied))
+	}
 	if len(removed) > 0 {
 		detail += fmt.Sprintf(", %d removed", len(removed))
 	}
 	return result{detail: detail}, kept, nil
+}
+
+// appObjects are the objects that do not go with the services (see
+// serviceObjects): the app's Deployment and autoscaler.
+func appObjects(objects []runtime.Object) []runtime.Object {
+	var out []runtime.Object
+	for _, o := range objects {
+		switch o.(type) {
+		case *appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler:
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // workloads are the StatefulSets, then the Deployment: the order they

@@ -31,6 +31,10 @@ import (
 // is on the node, in the build directory.
 const ServicesName = "services.yaml"
 
+// AppName is the file of the objects applied once the app's image is on
+// the nodes, after services.yaml: the app's Deployment and autoscaler.
+const AppName = "app.yaml"
+
 // serviceObjects are the objects applied before the image is on the node,
 // for an app with services: all but the app's Deployment and autoscaler,
 // so that the databases start while the image is built, and the app's
@@ -59,23 +63,23 @@ func serviceObjects(objects []runtime.Object) []runtime.Object {
 
 // writeServices writes the objects applied first to dir/services.yaml
 // (readable by its owner only: it holds the credentials), or removes a
-// stale one when the app has no services. It returns a hash of the file,
-// "" when there is none.
-func writeServices(dir string, objects []runtime.Object) (string, error) {
-	p := filepath.Join(dir, ServicesName)
+// stale one when the app has no services. The app.yaml of the last deploy
+// goes: the apply writes it again when it is used.
+func writeServices(dir string, objects []runtime.Object) error {
+	for _, name := range []string{AppName, ServicesName} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
 	objs := serviceObjects(objects)
 	if len(objs) == 0 {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", err
-		}
-		return "", nil
+		return nil
 	}
 	data, err := render.Encode(objs, false)
 	if err != nil {
-		return "", err
+		return err
 	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])[:16], atomicfile.Write(p, data, 0o600)
+	return atomicfile.Write(filepath.Join(dir, ServicesName), data, 0o600)
 }
 
 // manifestsHash is a hash of the objects as applied, but for the app

@@ -2,10 +2,11 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -109,62 +110,56 @@ func TestRunning(t *testing.T) {
 	}
 }
 
-// failOnce fails the first `rollout status` of a StatefulSet when armed
-// and counts the applies of services.yaml.
-type failOnce struct {
+// countApplies counts the applies of services.yaml and app.yaml.
+type countApplies struct {
 	instant
-	armed    bool
-	applies  int
-	rollouts int
+	services, app, all int
 }
 
-func (f *failOnce) Run(ctx context.Context, c run.Cmd) ([]byte, error) {
+func (f *countApplies) Run(ctx context.Context, c run.Cmd) ([]byte, error) {
 	line := run.CommandLine(c.Argv)
-	if strings.Contains(line, " apply ") && strings.HasSuffix(line, ServicesName) {
-		f.applies++
-	}
-	if strings.Contains(line, "rollout status statefulset/") {
-		f.rollouts++
-		if f.armed {
-			f.armed = false
-			return nil, errors.New(`Error from server (NotFound): statefulsets.apps "counter-redis" not found`)
+	if strings.Contains(line, " apply ") {
+		switch {
+		case strings.HasSuffix(line, ServicesName):
+			f.services++
+		case strings.HasSuffix(line, AppName):
+			f.app++
+		case strings.HasSuffix(line, "kubernetes.yaml"):
+			f.all++
 		}
 	}
 	return f.instant.Run(ctx, c)
 }
 
-// The services' apply is skipped when they are what the last deploy
-// applied; when they are then not found, they are applied again.
-func TestServicesApplySkippedWhenUnchanged(t *testing.T) {
+// The services' objects are applied on every deploy, beside the build
+// (which makes good what was changed by hand); the apply after the image
+// then sends only the app's Deployment (app.yaml), not the objects applied
+// a moment before.
+func TestServicesAppliedThenTheAppAlone(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	dir := writeApp(t, counterApp)
-	r := &failOnce{instant: instant{url: srv.URL}}
-	deploy := func() *Report {
-		t.Helper()
+	r := &countApplies{instant: instant{url: srv.URL}}
+	for i := 1; i <= 2; i++ {
 		ios, _, _, _ := iostreams.Test()
 		rep, _, err := Run(context.Background(), Options{IO: ios, Runner: r, Dir: dir, SettleDelay: time.Millisecond, PollInterval: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return rep
-	}
-	deploy()
-	if r.applies != 1 {
-		t.Fatalf("first deploy: %d applies of %s", r.applies, ServicesName)
-	}
-	rep := deploy()
-	for _, s := range rep.Steps {
-		if s.Name == "Apply services" && (!s.Cached || !strings.Contains(s.Detail, "the last deploy applied")) {
-			t.Fatalf("unchanged services: %+v", s)
+		if r.services != i || r.app != i || r.all != 0 {
+			t.Fatalf("deploy %d: %d applies of %s, %d of %s, %d of kubernetes.yaml", i, r.services, ServicesName, r.app, AppName, r.all)
+		}
+		for _, s := range rep.Steps {
+			if s.Name == "Apply manifests" && s.Detail != "1 object, after the 7 of the services" {
+				t.Errorf("deploy %d: %+v", i, s)
+			}
 		}
 	}
-	if r.applies != 1 {
-		t.Fatalf("unchanged services were applied again")
+	data, err := os.ReadFile(filepath.Join(dir, BuildDir, AppName))
+	if err != nil {
+		t.Fatal(err)
 	}
-	r.armed = true
-	deploy()
-	if r.applies != 2 || r.rollouts != 4 {
-		t.Fatalf("services gone: %d applies, %d rollouts", r.applies, r.rollouts)
+	if !strings.Contains(string(data), "kind: Deployment") || strings.Contains(string(data), "kind: StatefulSet") || strings.Contains(string(data), "kind: Secret") {
+		t.Errorf("%s:\n%s", AppName, data)
 	}
 }

@@ -56,7 +56,7 @@ func TestEncodeAsSigsYAML(t *testing.T) {
 		Data:       map[string]string{"n": "8080", "f": "0.25", "b": "on", "d": "2026-12-02", "h": "0x1F", "s": "- x", "q": "'q'"},
 	}, &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr(int64(-1 << 62)), Containers: []corev1.Container{{Name: "c", Args: []string{"1", "1.5", "true"}}}},
+		Spec:     corev1.PodSpec{TerminationGracePeriodSeconds: ptr(int64(-1 << 62)), Containers: []corev1.Container{{Name: "c", Args: []string{"1", "1.5", "true"}}}},
 	})
 	for i, obj := range objs {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {

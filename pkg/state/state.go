@@ -40,10 +40,7 @@ type State struct {
 	// ManifestsHash is a hash of the applied objects but the app image's
 	// name (see deploy): the same hash and tag make a no-change deploy.
 	ManifestsHash string `json:"manifestsHash,omitempty"`
-	// ServicesHash is a hash of the objects applied before the image
-	// (deploy's services.yaml): the same hash skips their apply.
-	ServicesHash string `json:"servicesHash,omitempty"`
-	Config       string `json:"config,omitempty"`
+	Config        string `json:"config,omitempty"`
 }
 
 // MaxFileSize bounds the size of state.json: it holds a copy of
