@@ -242,6 +242,9 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		// apply.
 		relList   *ahead[[]release.Record]
 		pruneList *ahead[app.Listed]
+		// nsDeleting reads whether the app's namespace is being deleted,
+		// for the first apply.
+		nsDeleting *ahead[bool]
 	)
 	// startRelease numbers the release and records it as pending, once,
 	// just before the cluster changes (not in a dry run).
@@ -283,6 +286,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			a.Quiet, a.Now = opts.Runner, opts.Now
 			relList = newAhead(release.Store{Kube: a.Kube, App: a.Name, Namespace: a.Namespace}.List)
 			pruneList = newAhead(a.PruneList)
+			nsDeleting = newAhead(a.NamespaceDeleting)
 			d.report.Namespace = a.Namespace
 			return result{detail: cfg.Name}, nil
 		}}),
@@ -340,6 +344,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 					// apply needs to know is read while the image builds.
 					relList.start(aheadCtx)
 					pruneList.start(aheadCtx)
+					nsDeleting.start(aheadCtx)
 				}
 				b, res, err = renderFiles(ctx, s, h, a, src, cl)
 				if b != nil {
@@ -350,7 +355,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				return res, err
 			}},
 			{name: "Apply services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, func() { startRelease(ctx, s) })
+				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, nsDeleting, func() { startRelease(ctx, s) })
 				servicesApplied = err == nil && !res.hidden
 				return res, err
 			}},
@@ -380,13 +385,20 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return releasePhase(ctx, s, a, b, releaseJobName(a.Name, version, b.Tag), opts, live)
 		}}),
 		seq("apply", step{name: "Apply manifests", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-			res, kept, err := apply(ctx, s, a, h.BuildDir(), b.Objects, opts.Timeout, servicesApplied, pruneList, func() { startRelease(ctx, s) })
+			res, kept, err := apply(ctx, s, a, h.BuildDir(), b.Objects, opts.Timeout, servicesApplied, pruneList, nsDeleting, func() { startRelease(ctx, s) })
 			d.report.Kept = kept
 			return res, err
 		}}),
 		par("app", []step{
 			{name: "Roll out", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-				return rollout(ctx, s, a, appWorkloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts)
+				return rollout(ctx, s, a, appWorkloads(b.Objects), replacedPods(last, cl.Context(), cfg.Name, b), opts, func() {
+					// The record says succeeded while the Service drops
+					// the replaced pods; a failure after it (Verify)
+					// writes it again.
+					relOnce.Lock()
+					defer relOnce.Unlock()
+					rel.early(ctx)
+				})
 			}},
 		}, []step{
 			{name: "Get URL", dryRun: true, aside: true, run: func(ctx context.Context, s stepIO) (res result, err error) {

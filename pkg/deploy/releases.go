@@ -33,6 +33,23 @@ type releaseRun struct {
 	// prune once rec succeeded (no other change runs meanwhile, the app's
 	// lock is held).
 	all []release.Record
+	// saved, once early began, ends with the early save's error.
+	saved chan error
+}
+
+// early writes the record as succeeded in the background, once the app's
+// pods rolled out: the write then takes none of the deploy's time, being
+// done while the deploy waits for the Service to drop the replaced pods and
+// verifies the URL. finish waits for it, and writes the record again as
+// failed when the deploy failed after all.
+func (r *releaseRun) early(ctx context.Context) {
+	if r == nil || r.saved != nil {
+		return
+	}
+	rec := r.rec
+	rec.Status = release.Succeeded
+	r.saved = make(chan error, 1)
+	go func() { r.saved <- r.store.Save(context.WithoutCancel(ctx), rec) }()
 }
 
 // recordRelease numbers rec after the app's newest release and writes it
@@ -96,12 +113,19 @@ func (r *releaseRun) finish(ctx context.Context, err error, cl cluster.Cluster, 
 		return nil, nil
 	}
 	ctx = context.WithoutCancel(ctx)
+	var serr error
+	if r.saved != nil {
+		serr = <-r.saved
+	}
 	r.rec.Status = release.Succeeded
 	if err != nil {
 		r.rec.Status = release.Failed
 		r.rec.Error = firstLineOf(errorHeadline(err))
 	}
-	if serr := r.store.Save(ctx, r.rec); serr != nil {
+	if r.saved == nil || err != nil {
+		serr = r.store.Save(ctx, r.rec)
+	}
+	if serr != nil {
 		return nil, []string{fmt.Sprintf("release %s is recorded as pending: marking it %s failed (%s)", r.rec.Name(), r.rec.Status, cluster.FirstLine(serr))}
 	}
 	if err != nil {

@@ -147,7 +147,7 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Report, *cluster.Tunnel,
 					targets = append(targets, w)
 				}
 			}
-			return rollout(ctx, s, a, targets, true, opts)
+			return rollout(ctx, s, a, targets, true, opts, func() { rel.early(ctx) })
 		}},
 		step{name: "Get URL", dryRun: false, run: func(ctx context.Context, s stepIO) (res result, err error) {
 			url, tunnel, res, err = getURL(ctx, s, cl, a, cfg.Domain)

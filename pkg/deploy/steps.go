@@ -353,7 +353,7 @@ func usePublished(h home.Home, b *bundle.Bundle, ref string) error {
 // the image is built; nothing when there are none. They are applied on
 // every deploy, beside the build, which makes good any of them changed or
 // deleted since (by hand) at no cost to the deploy's time.
-func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, ready func()) (result, error) {
+func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, deleting *ahead[bool], ready func()) (result, error) {
 	n := len(serviceObjects(objects))
 	if n == 0 {
 		return result{hidden: true}, nil
@@ -364,7 +364,7 @@ func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, o
 		s.plan(applyArgv, "the services first: they start while the image is built")
 		return result{}, nil
 	}
-	if err := applyFile(ctx, s, a, applyArgv, timeout, true, ready); err != nil {
+	if err := applyFile(ctx, s, a, applyArgv, timeout, deleting, ready); err != nil {
 		return result{}, err
 	}
 	return result{detail: fmt.Sprintf("%d objects", n)}, nil
@@ -387,15 +387,15 @@ func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Wo
 
 // applyFile runs the apply argv. A namespace deleted just before
 // (`kubectl delete namespace`) takes everything in it along, what is
-// applied now included: when checkNamespace is set, it first waits until
-// such a namespace is gone, which takes seconds. An apply that meets one
+// applied now included: when deleting (whether it is, read ahead) is set,
+// it first waits until such a namespace is gone, which takes seconds. An apply that meets one
 // anyway (it was deleted since the check) is refused, and is done again
 // too.
 //
 // ready, when set, is called as the first apply starts, once a namespace
 // being deleted is gone, and has returned when applyFile does (the release
 // is recorded there).
-func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, timeout time.Duration, checkNamespace bool, ready func()) error {
+func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, timeout time.Duration, deleting *ahead[bool], ready func()) error {
 	applyOnce := func() error {
 		_, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
 			return s.Runner.Run(ctx, run.Cmd{Argv: applyArgv})
@@ -407,10 +407,10 @@ func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, ti
 		return a.WaitNamespaceGone(ctx, timeout, time.Second)
 	}
 	var err error
-	if checkNamespace {
-		var deleting bool
-		deleting, err = a.NamespaceDeleting(ctx)
-		if err == nil && deleting {
+	if deleting != nil {
+		var is bool
+		is, err = deleting.get(ctx)
+		if err == nil && is {
 			err = waitGone()
 		}
 	}
@@ -443,7 +443,7 @@ func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, ti
 // app.yaml): the namespace is known to be there, and the objects applied
 // a moment ago are not applied twice. Otherwise, all of kubernetes.yaml.
 // What to prune was read ahead (listed).
-func apply(ctx context.Context, s stepIO, a *app.App, buildDir string, objects []runtime.Object, timeout time.Duration, servicesApplied bool, listed *ahead[app.Listed], ready func()) (result, []string, error) {
+func apply(ctx context.Context, s stepIO, a *app.App, buildDir string, objects []runtime.Object, timeout time.Duration, servicesApplied bool, listed *ahead[app.Listed], deleting *ahead[bool], ready func()) (result, []string, error) {
 	manifest, applied := filepath.Join(buildDir, bundle.ManifestsName), objects
 	if servicesApplied {
 		applied = appObjects(objects)
@@ -470,7 +470,10 @@ func apply(ctx context.Context, s stepIO, a *app.App, buildDir string, objects [
 		s.plan(a.Kube.Argv(a.ClaimsArgs()...), "find volume claims of removed services, to keep and report them")
 		return result{}, nil, nil
 	}
-	if err := applyFile(ctx, s, a, applyArgv, timeout, !servicesApplied, ready); err != nil {
+	if servicesApplied {
+		deleting = nil // Apply services checked
+	}
+	if err := applyFile(ctx, s, a, applyArgv, timeout, deleting, ready); err != nil {
 		return result{}, nil, err
 	}
 	l, err := listed.get(ctx)
@@ -542,10 +545,15 @@ func appHash(objects []runtime.Object) string {
 // 8. Roll out the app, diagnosing a failure instead of waiting for the
 // timeout. After replacing running pods, it waits for the Service to drop
 // them.
-func rollout(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, replaced bool, opts Options) (result, error) {
+//
+// rolledOut, when set, is called once the pods are ready.
+func rollout(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, replaced bool, opts Options, rolledOut func()) (result, error) {
 	res, err := waitWorkloads(ctx, s, a, targets, opts)
 	if err != nil || s.DryRun() {
 		return res, err
+	}
+	if rolledOut != nil {
+		rolledOut()
 	}
 	if replaced {
 		res.detail += ", old pods replaced"
