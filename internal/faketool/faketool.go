@@ -111,6 +111,25 @@ func model(name string, args []string) int {
 			data, _ := io.ReadAll(os.Stdin)
 			keepReleases(data)
 		}
+	case name == "kubectl" && slices.Contains(args, "get") && slices.Contains(args, "-f"):
+		// The objects of the file are all in the cluster: their names.
+		if i := slices.Index(args, "-f"); i+1 < len(args) {
+			data, _ := os.ReadFile(args[i+1])
+			for _, doc := range strings.Split(string(data), "\n---\n") {
+				kind, name := "", ""
+				for _, l := range strings.Split(doc, "\n") {
+					if k, ok := strings.CutPrefix(l, "kind: "); ok && kind == "" {
+						kind = strings.ToLower(k)
+					}
+					if n, ok := strings.CutPrefix(l, "  name: "); ok && name == "" {
+						name = n
+					}
+				}
+				if kind != "" {
+					fmt.Println(kind + "/" + name)
+				}
+			}
+		}
 	case name == "kubectl" && slices.Contains(args, "get") && slices.Contains(args, "secrets") && strings.Contains(strings.Join(args, " "), ",cupaas.dev/release"):
 		listReleases()
 	case name == "kubectl" && slices.Contains(args, "delete") && slices.Contains(args, "secret"):

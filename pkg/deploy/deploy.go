@@ -231,8 +231,13 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		url    string
 		tunnel *cluster.Tunnel
 		// servicesApplied says Apply services ran: the namespace exists
-		// and is not being deleted.
-		servicesApplied bool
+		// and is not being deleted; skipped that it found them unchanged.
+		servicesApplied, skipped bool
+		// servicesHash is the hash of services.yaml, for the next deploy.
+		servicesHash string
+		// servicesThere reads, when skipped, whether the services'
+		// objects are all still in the cluster.
+		servicesThere *ahead[bool]
 		// published is what the cluster named the image, when the pods
 		// must use that (a registry's digest); "" otherwise.
 		published string
@@ -332,6 +337,16 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				return build(ctx, s, opts.Dir, src, buildReason(opts.Rebuild, src, last), opts.Rebuild)
 			}},
 			{name: "Publish image", dryRun: true, title: cl.PublishStep, after: []string{"Preflight"}, run: func(ctx context.Context, s stepIO) (res result, err error) {
+				if !s.DryRun() {
+					// What the apply after the image needs is read
+					// beside the publish: the release records (unless
+					// Apply services read them for the record already)
+					// and the objects to prune. Not earlier: a 2-core
+					// machine runs the build and the services' apply
+					// then, and every kubectl beside them slows them.
+					relList.start(aheadCtx)
+					pruneList.start(aheadCtx)
+				}
 				res, published, err = publish(ctx, s, cl, src, opts.Rebuild)
 				return res, err
 			}},
@@ -340,13 +355,12 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				if !s.DryRun() {
 					// The cluster answers (the preflight passed), and the
 					// deploy goes on (when the last deploy may be what
-					// runs, the preflight waited for its check): what the
-					// apply needs to know is read while the image builds.
-					relList.start(aheadCtx)
-					pruneList.start(aheadCtx)
+					// runs, the preflight waited for its check): whether
+					// the namespace is being deleted is read beside the
+					// render, for the first apply.
 					nsDeleting.start(aheadCtx)
 				}
-				b, res, err = renderFiles(ctx, s, h, a, src, cl)
+				b, servicesHash, res, err = renderFiles(ctx, s, h, a, src, cl)
 				if b != nil {
 					d.mu.Lock()
 					d.report.Image = b.Image
@@ -355,12 +369,24 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				return res, err
 			}},
 			{name: "Apply services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, nsDeleting, func() { startRelease(ctx, s) })
+				skipped = !opts.Rebuild && last != nil && last.Context == cl.Context() && last.App == cfg.Name && servicesHash != "" && last.ServicesHash == servicesHash
+				if skipped && !s.DryRun() {
+					servicesThere = newAhead(servicesPresent(a, filepath.Join(h.BuildDir(), ServicesName), len(serviceObjects(b.Objects))))
+					servicesThere.start(aheadCtx)
+				}
+				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, skipped, nsDeleting, func() { startRelease(ctx, s) })
 				servicesApplied = err == nil && !res.hidden
 				return res, err
 			}},
 			{name: "Roll out services", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-				return rolloutServices(ctx, s, a, workloads(b.Objects), opts)
+				var again func() (result, error)
+				if skipped {
+					again = func() (result, error) {
+						servicesThere = nil // applied now
+						return applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, false, nsDeleting, func() { startRelease(ctx, s) })
+					}
+				}
+				return rolloutServices(ctx, s, a, workloads(b.Objects), opts, again)
 			}},
 		}),
 		// The release phase: after the services are ready and the image
@@ -385,7 +411,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return releasePhase(ctx, s, a, b, releaseJobName(a.Name, version, b.Tag), opts, live)
 		}}),
 		seq("apply", step{name: "Apply manifests", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-			res, kept, err := apply(ctx, s, a, h.BuildDir(), b.Objects, opts.Timeout, servicesApplied, pruneList, nsDeleting, func() { startRelease(ctx, s) })
+			res, kept, err := apply(ctx, s, a, h.BuildDir(), b.Objects, opts.Timeout, servicesApplied, servicesThere, pruneList, nsDeleting, func() { startRelease(ctx, s) })
 			d.report.Kept = kept
 			return res, err
 		}}),
@@ -413,6 +439,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			res, err := verify(ctx, opts, a, url, cfg.Healthcheck)
 			if err == nil {
 				st := newState(cl, b, url, opts.Now())
+				st.ServicesHash = servicesHash
 				if err := h.SaveState(st); err != nil {
 					s.Warn(err.Error())
 				}

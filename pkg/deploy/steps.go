@@ -161,17 +161,17 @@ func source(ctx context.Context, s stepIO, h home.Home, c *config.Config, cl clu
 // directory, with the services' credentials the cluster holds when they
 // differ from the stored ones (a new clone, a lost credentials.json): new
 // ones would lock the app out of its data.
-func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, result, error) {
+func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bundle.Bundle, cl cluster.Cluster) (*bundle.Bundle, string, result, error) {
 	c := b.Config
 	// The Source step ran beside the preflight, which picked how the
 	// image reaches the node: the image's name may follow from that.
 	image, err := cl.Image(c.Name, b.Tag)
 	if err != nil {
-		return b, result{}, err
+		return b, "", result{}, err
 	}
 	if image != b.Image {
 		if b, err = bundle.Prepare(h.AppDir, bundle.Options{Tag: b.Tag, Config: c, Cluster: cl, Home: h}); err != nil {
-			return nil, result{}, err
+			return nil, "", result{}, err
 		}
 	}
 	if len(c.Services) > 0 && !s.plan(a.Kube.Argv(a.SecretsArgs()...), "reuse the credentials the cluster holds") {
@@ -179,26 +179,27 @@ func renderFiles(ctx context.Context, s stepIO, h home.Home, a *app.App, b *bund
 			return s.Runner.Run(ctx, run.Cmd{Argv: a.Kube.Argv(a.SecretsArgs()...), Sensitive: true})
 		})
 		if err != nil {
-			return b, result{}, err
+			return b, "", result{}, err
 		}
 		creds, err := app.ParseCredentials(override, a.Name, c.ServiceNames())
 		if err != nil {
-			return b, result{}, err
+			return b, "", result{}, err
 		}
 		if changed(creds, b.Credentials) {
 			s.Warn("using the service credentials stored in the cluster (they differ from .cupaas/credentials.json)")
 			if b, err = bundle.Prepare(h.AppDir, bundle.Options{Tag: b.Tag, CredentialOverride: creds, Config: c, Cluster: cl, Home: h}); err != nil {
-				return nil, result{}, err
+				return nil, "", result{}, err
 			}
 		}
 	}
 	if err := b.Write(h.BuildDir()); err != nil {
-		return b, result{}, err
+		return b, "", result{}, err
 	}
-	if err := writeServices(h.BuildDir(), b.Objects); err != nil {
-		return b, result{}, err
+	servicesHash, err := writeServices(h.BuildDir(), b.Objects)
+	if err != nil {
+		return b, "", result{}, err
 	}
-	return b, result{detail: fmt.Sprintf("%d objects in %s", len(b.Objects), BuildDir)}, nil
+	return b, servicesHash, result{detail: fmt.Sprintf("%d objects in %s", len(b.Objects), BuildDir)}, nil
 }
 
 func changed(override, current map[string]credentials.Service) bool {
@@ -350,10 +351,13 @@ func usePublished(h home.Home, b *bundle.Bundle, ref string) error {
 // 7a. Apply services: the objects of the app's services (with the
 // namespace, and the app's Service, Secret and ConfigMap) go to the
 // cluster as soon as they are rendered, so that the databases start while
-// the image is built; nothing when there are none. They are applied on
-// every deploy, beside the build, which makes good any of them changed or
-// deleted since (by hand) at no cost to the deploy's time.
-func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, deleting *ahead[bool], ready func()) (result, error) {
+// the image is built; nothing when there are none. When they are the very
+// objects the last deploy applied (unchanged), the apply is skipped: an
+// apply beside the build slows both on a small machine. Roll out services
+// then checks the StatefulSets are there (and applies them all when they
+// are not), and the apply after the image applies everything when any of
+// them is gone (see apply).
+func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, objects []runtime.Object, timeout time.Duration, unchanged bool, deleting *ahead[bool], ready func()) (result, error) {
 	n := len(serviceObjects(objects))
 	if n == 0 {
 		return result{hidden: true}, nil
@@ -364,6 +368,9 @@ func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, o
 		s.plan(applyArgv, "the services first: they start while the image is built")
 		return result{}, nil
 	}
+	if unchanged {
+		return result{detail: fmt.Sprintf("cached: the %d objects the last deploy applied", n), cached: true}, nil
+	}
 	if err := applyFile(ctx, s, a, applyArgv, timeout, deleting, ready); err != nil {
 		return result{}, err
 	}
@@ -371,8 +378,9 @@ func applyServices(ctx context.Context, s stepIO, a *app.App, manifest string, o
 }
 
 // 7b. Roll out services: their StatefulSets become ready, diagnosed as
-// the app's rollout is.
-func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options) (result, error) {
+// the app's rollout is. When their apply was skipped and the wait fails,
+// they are applied and waited for again.
+func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Workload, opts Options, applySkipped func() (result, error)) (result, error) {
 	var svc []app.Workload
 	for _, t := range targets {
 		if !t.IsApp {
@@ -382,7 +390,15 @@ func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Wo
 	if len(svc) == 0 {
 		return result{hidden: true}, nil
 	}
-	return waitWorkloads(ctx, s, a, svc, opts)
+	res, err := waitWorkloads(ctx, s, a, svc, opts)
+	if err != nil && applySkipped != nil && ctx.Err() == nil {
+		s.Log("the services are not as the last deploy left them: applying them again")
+		if _, err := applySkipped(); err != nil {
+			return result{}, err
+		}
+		return waitWorkloads(ctx, s, a, svc, opts)
+	}
+	return res, err
 }
 
 // applyFile runs the apply argv. A namespace deleted just before
@@ -438,12 +454,17 @@ func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, ti
 
 // 7c. Apply the manifests, then delete what cupaas made for this app
 // before but no longer generates (PersistentVolumeClaims are kept: they
-// hold data). When Apply services applied services.yaml in this deploy,
-// only the rest goes now (the app's Deployment and autoscaler, written to
-// app.yaml): the namespace is known to be there, and the objects applied
-// a moment ago are not applied twice. Otherwise, all of kubernetes.yaml.
-// What to prune was read ahead (listed).
-func apply(ctx context.Context, s stepIO, a *app.App, buildDir string, objects []runtime.Object, timeout time.Duration, servicesApplied bool, listed *ahead[app.Listed], deleting *ahead[bool], ready func()) (result, []string, error) {
+// hold data). When services.yaml went to the cluster with Apply services
+// (in this deploy, or unchanged since the last one and all still there:
+// present, read ahead), only the rest goes now (the app's Deployment and
+// autoscaler, written to app.yaml): the namespace is known to be there,
+// and the objects applied before are not applied twice. Otherwise, all of
+// kubernetes.yaml. What to prune was read ahead (listed).
+func apply(ctx context.Context, s stepIO, a *app.App, buildDir string, objects []runtime.Object, timeout time.Duration, servicesApplied bool, present *ahead[bool], listed *ahead[app.Listed], deleting *ahead[bool], ready func()) (result, []string, error) {
+	if servicesApplied && present != nil && !s.DryRun() {
+		there, err := present.get(ctx)
+		servicesApplied = err == nil && there
+	}
 	manifest, applied := filepath.Join(buildDir, bundle.ManifestsName), objects
 	if servicesApplied {
 		applied = appObjects(objects)

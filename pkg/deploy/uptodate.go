@@ -63,23 +63,25 @@ func serviceObjects(objects []runtime.Object) []runtime.Object {
 
 // writeServices writes the objects applied first to dir/services.yaml
 // (readable by its owner only: it holds the credentials), or removes a
-// stale one when the app has no services. The app.yaml of the last deploy
-// goes: the apply writes it again when it is used.
-func writeServices(dir string, objects []runtime.Object) error {
+// stale one when the app has no services. It returns a hash of the file,
+// "" when there is none. The app.yaml of the last deploy goes: the apply
+// writes it again when it is used.
+func writeServices(dir string, objects []runtime.Object) (string, error) {
 	for _, name := range []string{AppName, ServicesName} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+			return "", err
 		}
 	}
 	objs := serviceObjects(objects)
 	if len(objs) == 0 {
-		return nil
+		return "", nil
 	}
 	data, err := render.Encode(objs, false)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return atomicfile.Write(filepath.Join(dir, ServicesName), data, 0o600)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:16], atomicfile.Write(filepath.Join(dir, ServicesName), data, 0o600)
 }
 
 // manifestsHash is a hash of the objects as applied, but for the app
@@ -298,5 +300,17 @@ func settle(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-time.After(d):
 		return nil
+	}
+}
+
+// servicesPresent reads whether every object of services.yaml (n of
+// them) is in the cluster: `kubectl get -f` names the ones found.
+func servicesPresent(a *app.App, manifest string, n int) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		out, err := a.Kube.Run(ctx, "get", "-f", manifest, "-o", "name", "--ignore-not-found")
+		if err != nil {
+			return false, err
+		}
+		return len(strings.Fields(string(out))) == n, nil
 	}
 }

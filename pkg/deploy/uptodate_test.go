@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -110,50 +111,79 @@ func TestRunning(t *testing.T) {
 	}
 }
 
-// countApplies counts the applies of services.yaml and app.yaml.
+// countApplies counts the applies of services.yaml, app.yaml and
+// kubernetes.yaml, answers `kubectl get -f services.yaml` with the names of
+// present objects, and fails the first `rollout status` of a StatefulSet
+// when armed.
 type countApplies struct {
 	instant
 	services, app, all int
+	present            int
+	armed              bool
+	rollouts           int
 }
 
 func (f *countApplies) Run(ctx context.Context, c run.Cmd) ([]byte, error) {
 	line := run.CommandLine(c.Argv)
-	if strings.Contains(line, " apply ") {
-		switch {
-		case strings.HasSuffix(line, ServicesName):
-			f.services++
-		case strings.HasSuffix(line, AppName):
-			f.app++
-		case strings.HasSuffix(line, "kubernetes.yaml"):
-			f.all++
+	switch {
+	case strings.Contains(line, " apply ") && strings.HasSuffix(line, ServicesName):
+		f.services++
+	case strings.Contains(line, " apply ") && strings.HasSuffix(line, AppName):
+		f.app++
+	case strings.Contains(line, " apply ") && strings.HasSuffix(line, "kubernetes.yaml"):
+		f.all++
+	case strings.Contains(line, " get -f ") && strings.Contains(line, ServicesName):
+		return []byte(strings.Repeat("secret/x\n", f.present)), nil
+	case strings.Contains(line, "rollout status statefulset/"):
+		f.rollouts++
+		if f.armed {
+			f.armed = false
+			return nil, errors.New(`Error from server (NotFound): statefulsets.apps "counter-redis" not found`)
 		}
 	}
 	return f.instant.Run(ctx, c)
 }
 
-// The services' objects are applied on every deploy, beside the build
-// (which makes good what was changed by hand); the apply after the image
-// then sends only the app's Deployment (app.yaml), not the objects applied
-// a moment before.
-func TestServicesAppliedThenTheAppAlone(t *testing.T) {
+// The services' objects go with Apply services while the image builds;
+// the apply after the image then sends only the app's Deployment
+// (app.yaml). When they are what the last deploy applied, their apply is
+// skipped, and the app's Deployment goes alone if they are all still
+// there (read ahead), else everything goes; when their StatefulSet is
+// gone, they are applied again.
+func TestServicesThenTheAppAlone(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	dir := writeApp(t, counterApp)
 	r := &countApplies{instant: instant{url: srv.URL}}
-	for i := 1; i <= 2; i++ {
+	deploy := func() *Report {
+		t.Helper()
 		ios, _, _, _ := iostreams.Test()
 		rep, _, err := Run(context.Background(), Options{IO: ios, Runner: r, Dir: dir, SettleDelay: time.Millisecond, PollInterval: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.services != i || r.app != i || r.all != 0 {
-			t.Fatalf("deploy %d: %d applies of %s, %d of %s, %d of kubernetes.yaml", i, r.services, ServicesName, r.app, AppName, r.all)
-		}
+		return rep
+	}
+	step := func(rep *Report, name string) StepReport {
 		for _, s := range rep.Steps {
-			if s.Name == "Apply manifests" && s.Detail != "1 object, after the 7 of the services" {
-				t.Errorf("deploy %d: %+v", i, s)
+			if s.Name == name {
+				return s
 			}
 		}
+		t.Fatalf("no step %s in %+v", name, rep.Steps)
+		return StepReport{}
+	}
+	check := func(what string, services, app, all int) {
+		t.Helper()
+		if r.services != services || r.app != app || r.all != all {
+			t.Fatalf("%s: %d applies of %s, %d of %s, %d of kubernetes.yaml; want %d, %d, %d", what, r.services, ServicesName, r.app, AppName, r.all, services, app, all)
+		}
+	}
+
+	rep := deploy()
+	check("first deploy", 1, 1, 0)
+	if s := step(rep, "Apply manifests"); s.Detail != "1 object, after the 7 of the services" {
+		t.Errorf("first deploy: %+v", s)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, BuildDir, AppName))
 	if err != nil {
@@ -161,5 +191,23 @@ func TestServicesAppliedThenTheAppAlone(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "kind: Deployment") || strings.Contains(string(data), "kind: StatefulSet") || strings.Contains(string(data), "kind: Secret") {
 		t.Errorf("%s:\n%s", AppName, data)
+	}
+
+	r.present = 7
+	rep = deploy()
+	check("unchanged services, all there", 1, 2, 0)
+	if s := step(rep, "Apply services"); !s.Cached || !strings.Contains(s.Detail, "the last deploy applied") {
+		t.Fatalf("unchanged services: %+v", s)
+	}
+
+	r.present = 6
+	deploy()
+	check("unchanged services, one gone", 1, 2, 1)
+
+	r.present, r.armed = 7, true
+	deploy()
+	check("unchanged services, StatefulSet gone", 2, 3, 1)
+	if r.rollouts != 5 {
+		t.Fatalf("%d rollouts of the StatefulSet, want 5", r.rollouts)
 	}
 }

@@ -40,7 +40,10 @@ type State struct {
 	// ManifestsHash is a hash of the applied objects but the app image's
 	// name (see deploy): the same hash and tag make a no-change deploy.
 	ManifestsHash string `json:"manifestsHash,omitempty"`
-	Config        string `json:"config,omitempty"`
+	// ServicesHash is a hash of the objects applied before the image
+	// (deploy's services.yaml): the same hash skips their apply.
+	ServicesHash string `json:"servicesHash,omitempty"`
+	Config       string `json:"config,omitempty"`
 }
 
 // MaxFileSize bounds the size of state.json: it holds a copy of
