@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"strconv"
 
@@ -41,15 +42,13 @@ func encodeOne(obj runtime.Object, redact bool) ([]byte, error) {
 	if kind == "" {
 		return nil, fmt.Errorf("internal error: object %T has no kind", obj)
 	}
-	j, err := json.Marshal(obj)
+	form, err := jsonForm(reflect.ValueOf(obj))
 	if err != nil {
 		return nil, fmt.Errorf("internal error: encoding %s: %w", kind, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(j))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("internal error: encoding %s: %w", kind, err)
+	m, ok := form.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("internal error: encoding %s: not an object", kind)
 	}
 	// cupaas never sets a status; the API server owns it.
 	delete(m, "status")
@@ -63,9 +62,9 @@ func encodeOne(obj runtime.Object, redact bool) ([]byte, error) {
 	}
 	// The JSON form, marshalled by the YAML library sigs.k8s.io/yaml uses,
 	// gives the bytes sigs.k8s.io/yaml.Marshal would: that encodes to JSON
-	// again and decodes it with that library first, which takes most of a
+	// again and decodes it with that library first, which took most of a
 	// render's time.
-	y, err := yaml.Marshal(numbers(m))
+	y, err := yaml.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("internal error: encoding %s: %w", kind, err)
 	}

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -57,6 +60,20 @@ func TestEncodeAsSigsYAML(t *testing.T) {
 	}, &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		Spec:     corev1.PodSpec{TerminationGracePeriodSeconds: ptr(int64(-1 << 62)), Containers: []corev1.Container{{Name: "c", Args: []string{"1", "1.5", "true"}}}},
+	}, &corev1.Secret{
+		// Bytes as base64, a time, quantities, a port by name, and strings
+		// that are not valid UTF-8.
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{Name: "s\xff\xfex", CreationTimestamp: metav1.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC), Annotations: map[string]string{"a": "ok\xc3", "b": "\u2028<&>"}},
+		Data:       map[string][]byte{"bin": {0, 255, 'x'}, "empty": {}},
+		StringData: map[string]string{"s": "\x80"},
+	}, &corev1.Pod{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c",
+			Resources:      corev1.ResourceRequirements{Limits: corev1.ResourceList{"cpu": resource.MustParse("250m"), "memory": resource.MustParse("1.5Gi")}},
+			ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Port: intstr.FromString("http")}}},
+			LivenessProbe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}}},
+		}}},
 	})
 	for i, obj := range objs {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
