@@ -253,8 +253,24 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 	)
 	// startRelease numbers the release and records it as pending, once,
 	// just before the cluster changes (not in a dry run).
-	var relOnce sync.Mutex
-	startRelease := func(ctx context.Context, s stepIO) {
+	// recordAside does it in the background, beside the apply and the
+	// rollout: recording waits for it (a failed apply still leaves a
+	// record, marked failed), and relOnce is held while it writes.
+	var (
+		relOnce   sync.Mutex
+		recording sync.WaitGroup
+	)
+	var startRelease func(ctx context.Context, s stepIO)
+	recordAside := func(ctx context.Context, s stepIO) func() {
+		return func() {
+			recording.Add(1)
+			go func() {
+				defer recording.Done()
+				startRelease(context.WithoutCancel(ctx), s)
+			}()
+		}
+	}
+	startRelease = func(ctx context.Context, s stepIO) {
 		relOnce.Lock()
 		defer relOnce.Unlock()
 		if rel != nil || s.DryRun() {
@@ -374,7 +390,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 					servicesThere = newAhead(servicesPresent(a, filepath.Join(h.BuildDir(), ServicesName), len(serviceObjects(b.Objects))))
 					servicesThere.start(aheadCtx)
 				}
-				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, skipped, nsDeleting, func() { startRelease(ctx, s) })
+				res, err := applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, skipped, nsDeleting, recordAside(ctx, s))
 				servicesApplied = err == nil && !res.hidden
 				return res, err
 			}},
@@ -383,7 +399,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 				if skipped {
 					again = func() (result, error) {
 						servicesThere = nil // applied now
-						return applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, false, nsDeleting, func() { startRelease(ctx, s) })
+						return applyServices(ctx, s, a, filepath.Join(h.BuildDir(), ServicesName), b.Objects, opts.Timeout, false, nsDeleting, recordAside(ctx, s))
 					}
 				}
 				return rolloutServices(ctx, s, a, workloads(b.Objects), opts, again)
@@ -411,7 +427,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return releasePhase(ctx, s, a, b, releaseJobName(a.Name, version, b.Tag), opts, live)
 		}}),
 		seq("apply", step{name: "Apply manifests", dryRun: true, run: func(ctx context.Context, s stepIO) (result, error) {
-			res, kept, err := apply(ctx, s, a, h.BuildDir(), b.Objects, opts.Timeout, servicesApplied, servicesThere, pruneList, nsDeleting, func() { startRelease(ctx, s) })
+			res, kept, err := apply(ctx, s, a, h.BuildDir(), b.Objects, opts.Timeout, servicesApplied, servicesThere, pruneList, nsDeleting, recordAside(ctx, s))
 			d.report.Kept = kept
 			return res, err
 		}}),
@@ -421,6 +437,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 					// The record says succeeded while the Service drops
 					// the replaced pods; a failure after it (Verify)
 					// writes it again.
+					recording.Wait()
 					relOnce.Lock()
 					defer relOnce.Unlock()
 					rel.early(ctx)
@@ -447,6 +464,7 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			return res, err
 		}}),
 	})
+	recording.Wait()
 	notes, warnings := rel.finish(ctx, err, cl, opts.Runner)
 	return d.end(start, notes, warnings, tunnel, err)
 }

@@ -404,13 +404,13 @@ func rolloutServices(ctx context.Context, s stepIO, a *app.App, targets []app.Wo
 // applyFile runs the apply argv. A namespace deleted just before
 // (`kubectl delete namespace`) takes everything in it along, what is
 // applied now included: when deleting (whether it is, read ahead) is set,
-// it first waits until such a namespace is gone, which takes seconds. An apply that meets one
-// anyway (it was deleted since the check) is refused, and is done again
-// too.
+// it first waits until such a namespace is gone, which takes seconds. An
+// apply that meets one anyway (it was deleted since the check) is refused,
+// and is done again too.
 //
 // ready, when set, is called as the first apply starts, once a namespace
-// being deleted is gone, and has returned when applyFile does (the release
-// is recorded there).
+// being deleted is gone; it must not block (the release is recorded
+// there, beside the apply and what follows it).
 func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, timeout time.Duration, deleting *ahead[bool], ready func()) error {
 	applyOnce := func() error {
 		_, err := s.Retry(ctx, "kubectl apply", func() ([]byte, error) {
@@ -434,14 +434,7 @@ func applyFile(ctx context.Context, s stepIO, a *app.App, applyArgv []string, ti
 		return err
 	}
 	if ready != nil {
-		// The release record is written beside the apply, not before
-		// it: both end before the step does.
-		written := make(chan struct{})
-		go func() {
-			defer close(written)
-			ready()
-		}()
-		defer func() { <-written }()
+		ready()
 	}
 	err = applyOnce()
 	if err != nil && app.IsNamespaceTerminating(err) {
