@@ -252,25 +252,13 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 		nsDeleting *ahead[bool]
 	)
 	// startRelease numbers the release and records it as pending, once,
-	// just before the cluster changes (not in a dry run).
-	// recordAside does it in the background, beside the apply and the
-	// rollout: recording waits for it (a failed apply still leaves a
-	// record, marked failed), and relOnce is held while it writes.
+	// just before the cluster changes (not in a dry run); relOnce is held
+	// while it writes.
 	var (
 		relOnce   sync.Mutex
 		recording sync.WaitGroup
 	)
-	var startRelease func(ctx context.Context, s stepIO)
-	recordAside := func(ctx context.Context, s stepIO) func() {
-		return func() {
-			recording.Add(1)
-			go func() {
-				defer recording.Done()
-				startRelease(context.WithoutCancel(ctx), s)
-			}()
-		}
-	}
-	startRelease = func(ctx context.Context, s stepIO) {
+	startRelease := func(ctx context.Context, s stepIO) {
 		relOnce.Lock()
 		defer relOnce.Unlock()
 		if rel != nil || s.DryRun() {
@@ -281,6 +269,19 @@ func Run(ctx context.Context, opts Options) (*Report, *cluster.Tunnel, error) {
 			d.mu.Lock()
 			d.report.Release = rel.rec.Version
 			d.mu.Unlock()
+		}
+	}
+	// recordAside is the apply's ready callback: startRelease in the
+	// background, beside the apply and the rollout, and not cancelled
+	// with the step (a failed apply still leaves a record, marked failed).
+	// recording waits for it.
+	recordAside := func(ctx context.Context, s stepIO) func() {
+		return func() {
+			recording.Add(1)
+			go func() {
+				defer recording.Done()
+				startRelease(context.WithoutCancel(ctx), s)
+			}()
 		}
 	}
 	// The reads ahead outlive the step that starts them, not the deploy.

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	yamlv2 "go.yaml.in/yaml/v2"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -85,5 +89,51 @@ func TestEncodeAsSigsYAML(t *testing.T) {
 				t.Errorf("Encode differs from sigs.k8s.io/yaml:\n%s\n---- want ----\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestJSONFormRules holds jsonForm to encoding/json on rules the
+// Kubernetes objects above do not reach: float32 text, omitzero with an
+// IsZero method, inline pointers, names from the field, and refuses the
+// `,string` option instead of ignoring it.
+func TestJSONFormRules(t *testing.T) {
+	type Inner struct {
+		X int `json:"x,omitempty"`
+	}
+	type value struct {
+		*Inner
+		F32    float32
+		F64    float64     `json:"f64"`
+		When   metav1.Time `json:"when,omitzero"`
+		Zero   metav1.Time `json:"zero,omitzero"`
+		Skip   string      `json:"-"`
+		hidden string
+		Any    any               `json:"any,omitempty"`
+		Arr    [2]uint8          `json:"arr"`
+		Map    map[string]*Inner `json:"map"`
+	}
+	v := value{Inner: &Inner{X: 3}, F32: 0.1, F64: 5, When: metav1.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC), Skip: "s", hidden: "h",
+		Any: map[string]any{"n": 1.5}, Arr: [2]uint8{1, 2}, Map: map[string]*Inner{"nil": nil, "one": {X: 1}}}
+	form, err := jsonForm(reflect.ValueOf(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := yamlv2.Marshal(form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("jsonForm differs from encoding/json:\n%s\n---- want ----\n%s", got, want)
+	}
+
+	type quoted struct {
+		N int `json:"n,string"`
+	}
+	if _, err := jsonForm(reflect.ValueOf(quoted{N: 1})); err == nil || !strings.Contains(err.Error(), `"string" is not supported`) {
+		t.Errorf("the string option: err = %v, want it refused", err)
 	}
 }

@@ -7,17 +7,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
 )
 
 // jsonForm returns v as encoding/json would encode it, decoded again into
-// maps, slices, strings, bools, nil and numbers (int64, uint64, float64):
-// the form Encode prunes and marshals to YAML. It follows encoding/json's
-// rules for what the Kubernetes types use (json tags with omitempty and
-// omitzero, embedded structs, json.Marshaler and encoding.TextMarshaler,
-// []byte as base64), but visits only the values the object holds, where
+// maps, slices, strings, bools, nil and numbers (int, int64, uint64,
+// float64): the form Encode prunes and marshals to YAML. It follows
+// encoding/json's rules for what the Kubernetes types use (json tags with
+// omitempty and omitzero, embedded structs, json.Marshaler and
+// encoding.TextMarshaler, []byte as base64, invalid UTF-8 replaced); the
+// `,string` option, which they do not use, is refused rather than
+// ignored. It visits only the values the object holds, where
 // encoding/json first builds an encoder for every type reachable from the
 // object's type: for a PodSpec hundreds of types, which was most of a
 // `cupaas render` (a process builds each once). TestEncodeAsSigsYAML holds
@@ -85,7 +88,12 @@ func jsonForm(v reflect.Value) (any, error) {
 		return v.Int(), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return v.Uint(), nil
-	case reflect.Float32, reflect.Float64:
+	case reflect.Float32:
+		// As encoding/json writes it (the shortest text that reads back
+		// as the same float32), read as a float64.
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(v.Float(), 'g', -1, 32), 64)
+		return f, nil
+	case reflect.Float64:
 		return v.Float(), nil
 	}
 	return nil, fmt.Errorf("cannot encode a value of type %s", v.Type())
@@ -142,9 +150,9 @@ type field struct {
 // fieldsOf caches the fields of the struct types met.
 var fieldsOf sync.Map // reflect.Type -> []field
 
-func structFieldsOf(t reflect.Type) []field {
+func structFieldsOf(t reflect.Type) ([]field, error) {
 	if f, ok := fieldsOf.Load(t); ok {
-		return f.([]field)
+		return f.([]field), nil
 	}
 	var out []field
 	for i := 0; i < t.NumField(); i++ {
@@ -175,17 +183,23 @@ func structFieldsOf(t reflect.Type) []field {
 				f.omitEmpty = true
 			case "omitzero":
 				f.omitZero = true
+			case "string":
+				return nil, fmt.Errorf("field %s.%s: the json option \"string\" is not supported", t, sf.Name)
 			}
 		}
 		out = append(out, f)
 	}
 	fieldsOf.Store(t, out)
-	return out
+	return out, nil
 }
 
 // structFields adds the fields of the struct v to out.
 func structFields(v reflect.Value, out map[string]any) error {
-	for _, f := range structFieldsOf(v.Type()) {
+	fields, err := structFieldsOf(v.Type())
+	if err != nil {
+		return err
+	}
+	for _, f := range fields {
 		fv := v.Field(f.index)
 		if f.inline {
 			if fv.Kind() == reflect.Pointer {
