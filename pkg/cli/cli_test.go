@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,63 +163,142 @@ func cmdWaitCall(ts *testscript.TestScript, neg bool, args []string) {
 // Calls made side by side are written `[lane] regexp`: a run of such lines
 // matches the same number of calls in which each lane's calls come in
 // order, interleaved with the other lanes' in any way. A line `--` ends
-// such a run (the calls after it come after all of the run's).
+// such a run (the calls after it come after all of the run's). A lane
+// written `[lane~]` runs in the background and is waited for only later:
+// its calls may also come during the runs after its own, interleaved with
+// them, up to the end of the first later run with a lane of the same name
+// (before that lane's calls), or else up to the end.
 func cmdCmpCalls(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: cmpcalls WANT")
 	}
 	got := strings.Split(strings.TrimSpace(ts.ReadFile("calls.log")), "\n")
 	want := strings.Split(strings.TrimSpace(ts.ReadFile(args[0])), "\n")
-	laneRe := regexp.MustCompile(`^\[(\w+)\] (.*)$`)
-	match := func(re, line string) bool { return regexp.MustCompile("^(?:" + re + ")$").MatchString(line) }
+	if err := matchCalls(got, want); err != nil {
+		ts.Fatalf("%v", err)
+	}
+}
+
+// matchCalls is cmpcalls' check of the calls got against the lines of WANT.
+func matchCalls(got, want []string) error {
 	g := 0
-	for w := 0; w < len(want); {
-		if want[w] == "--" {
-			w++
-			continue
-		}
-		m := laneRe.FindStringSubmatch(want[w])
-		if m == nil {
-			switch {
-			case g >= len(got):
-				ts.Fatalf("call %d missing: want %s", g+1, want[w])
-			case !match(want[w], got[g]):
-				ts.Fatalf("call %d:\n got  %s\n want %s", g+1, got[g], want[w])
+	var carried map[string][]string
+	for _, r := range callRuns(want) {
+		lanes, floating := r.lanes, map[string][]string{}
+		for name, l := range carried {
+			if _, ok := lanes[name]; ok {
+				lanes[name] = append(l, lanes[name]...)
+			} else {
+				floating[name] = l
 			}
-			g, w = g+1, w+1
-			continue
 		}
-		// A run of lane lines.
-		lanes := map[string][]string{}
-		n := 0
-		for ; w < len(want); w++ {
-			m := laneRe.FindStringSubmatch(want[w])
-			if m == nil {
-				break
-			}
-			lanes[m[1]] = append(lanes[m[1]], m[2])
-			n++
+		for name, l := range r.floating {
+			floating[name] = append(floating[name], l...)
 		}
-		for end := g + n; g < end; g++ {
-			if g >= len(got) {
-				ts.Fatalf("call %d missing: want one of the lanes %v", g+1, lanes)
-			}
-			found := false
-			for name, l := range lanes {
-				if len(l) > 0 && match(l[0], got[g]) {
-					lanes[name] = l[1:]
-					found = true
-					break
+		pending := func() bool {
+			for _, l := range lanes {
+				if len(l) > 0 {
+					return true
 				}
 			}
-			if !found {
-				ts.Fatalf("call %d:\n got  %s\n want the next call of a lane: %v", g+1, got[g], lanes)
+			return false
+		}
+		for ; pending(); g++ {
+			if g >= len(got) {
+				return fmt.Errorf("call %d missing: want %s", g+1, describeLanes(lanes, floating))
+			}
+			if !takeCall(lanes, got[g]) && !takeCall(floating, got[g]) {
+				return fmt.Errorf("call %d:\n got  %s\n want %s", g+1, got[g], describeLanes(lanes, floating))
+			}
+		}
+		carried = map[string][]string{}
+		for name, l := range floating {
+			if len(l) > 0 {
+				carried[name] = l
+			}
+		}
+	}
+	for ; len(carried) > 0; g++ {
+		switch {
+		case g >= len(got):
+			return fmt.Errorf("call %d missing: want %s", g+1, describeLanes(carried, nil))
+		case !takeCall(carried, got[g]):
+			return fmt.Errorf("call %d:\n got  %s\n want %s", g+1, got[g], describeLanes(carried, nil))
+		}
+		for name, l := range carried {
+			if len(l) == 0 {
+				delete(carried, name)
 			}
 		}
 	}
 	if g < len(got) {
-		ts.Fatalf("unexpected call %d: %s", g+1, got[g])
+		return fmt.Errorf("unexpected call %d: %s", g+1, got[g])
 	}
+	return nil
+}
+
+// callRun is a run of cmpcalls lines: its lanes (a plain line is a lane
+// of its own, named by its position, so plain lines come one by one in
+// order) and the lanes read ahead, which may spill into the next run.
+type callRun struct {
+	lanes, floating map[string][]string
+}
+
+// callRuns splits the lines of a cmpcalls WANT file into runs: each plain
+// line is a run; a run of lane lines ends at `--` or a plain line.
+func callRuns(want []string) []callRun {
+	laneRe := regexp.MustCompile(`^\[(\w+)(~?)\] (.*)$`)
+	var runs []callRun
+	var cur *callRun
+	for i, line := range want {
+		m := laneRe.FindStringSubmatch(line)
+		switch {
+		case line == "--":
+			cur = nil
+		case m == nil:
+			runs = append(runs, callRun{lanes: map[string][]string{fmt.Sprintf("line %d", i+1): {line}}, floating: map[string][]string{}})
+			cur = nil
+		default:
+			if cur == nil {
+				runs = append(runs, callRun{lanes: map[string][]string{}, floating: map[string][]string{}})
+				cur = &runs[len(runs)-1]
+			}
+			if m[2] == "~" {
+				cur.floating[m[1]] = append(cur.floating[m[1]], m[3])
+			} else {
+				cur.lanes[m[1]] = append(cur.lanes[m[1]], m[3])
+			}
+		}
+	}
+	return runs
+}
+
+// takeCall consumes the head of the lane whose next call matches line.
+func takeCall(lanes map[string][]string, line string) bool {
+	for name, l := range lanes {
+		if len(l) > 0 && regexp.MustCompile("^(?:"+l[0]+")$").MatchString(line) {
+			lanes[name] = l[1:]
+			return true
+		}
+	}
+	return false
+}
+
+// describeLanes says which calls could come next.
+func describeLanes(lanes, floating map[string][]string) string {
+	var next []string
+	for _, m := range []map[string][]string{lanes, floating} {
+		for _, l := range m {
+			if len(l) > 0 {
+				next = append(next, l[0])
+			}
+		}
+	}
+	sort.Strings(next)
+	if len(next) == 1 {
+		return next[0]
+	}
+	return "one of\n  " + strings.Join(next, "\n  ")
 }
 
 // cmdWithout (`without TOOL...`) leaves only the other fake tools and
@@ -297,4 +378,52 @@ func TestEveryCommandHasAnExample(t *testing.T) {
 		}
 	}
 	walk(testRoot(t))
+}
+
+// TestMatchCalls holds cmpcalls to its rules: lanes interleave but keep
+// their own order, `--` ends a run, and a lane `[x~]` may spill into the
+// runs after its own, up to the end of a later lane of the same name.
+func TestMatchCalls(t *testing.T) {
+	want := []string{
+		"build",
+		"[a] a1",
+		"[a] a2",
+		"[b] b1",
+		"[read~] r1",
+		"[rec~] w1",
+		"--",
+		"apply",
+		"--",
+		"[roll] roll",
+		"[rec] w2",
+	}
+	for _, tc := range []struct {
+		name string
+		got  []string
+		err  string // a part of the error; "" when it matches
+	}{
+		{"in order", []string{"build", "a1", "a2", "b1", "r1", "w1", "apply", "roll", "w2"}, ""},
+		{"lanes interleaved", []string{"build", "b1", "a1", "r1", "a2", "w1", "apply", "w2", "roll"}, ""},
+		{"a read ahead spills into the next runs", []string{"build", "a1", "b1", "a2", "w1", "apply", "roll", "r1", "w2"}, ""},
+		{"a read ahead last of all", []string{"build", "a1", "b1", "a2", "w1", "apply", "w2", "roll", "r1"}, ""},
+		{"a background write before its lane's next call", []string{"build", "a1", "a2", "b1", "r1", "apply", "roll", "w1", "w2"}, ""},
+		{"a lane out of its order", []string{"build", "a2", "a1", "b1", "r1", "w1", "apply", "roll", "w2"}, "call 2:\n got  a2"},
+		{"a run's call after --", []string{"build", "a1", "a2", "apply", "b1", "r1", "w1", "roll", "w2"}, "call 4:\n got  apply"},
+		{"a background write after its lane", []string{"build", "a1", "a2", "b1", "r1", "apply", "roll", "w2", "w1"}, "got  w2"},
+		{"a read ahead missing", []string{"build", "a1", "a2", "b1", "w1", "apply", "roll", "w2"}, "call 9 missing: want r1"},
+		{"a plain call missing", []string{"build", "a1", "a2", "b1", "r1", "w1", "roll", "w2"}, "call 7:\n got  roll\n want apply"},
+		{"an extra call", []string{"build", "a1", "a2", "b1", "r1", "w1", "apply", "roll", "w2", "more"}, "unexpected call 10: more"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := matchCalls(tc.got, want)
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("want a match, got %v", err)
+			case tc.err != "" && err == nil:
+				t.Fatalf("want an error with %q, got a match", tc.err)
+			case tc.err != "" && !strings.Contains(err.Error(), tc.err):
+				t.Fatalf("want an error with %q, got %v", tc.err, err)
+			}
+		})
+	}
 }
