@@ -182,28 +182,10 @@ func cmdCmpCalls(ts *testscript.TestScript, neg bool, args []string) {
 // matchCalls is cmpcalls' check of the calls got against the lines of WANT.
 func matchCalls(got, want []string) error {
 	g := 0
-	var carried map[string][]string
-	for _, r := range callRuns(want) {
-		lanes, floating := r.lanes, map[string][]string{}
-		for name, l := range carried {
-			if _, ok := lanes[name]; ok {
-				lanes[name] = append(l, lanes[name]...)
-			} else {
-				floating[name] = l
-			}
-		}
-		for name, l := range r.floating {
-			floating[name] = append(floating[name], l...)
-		}
-		pending := func() bool {
-			for _, l := range lanes {
-				if len(l) > 0 {
-					return true
-				}
-			}
-			return false
-		}
-		for ; pending(); g++ {
+	// take matches the next calls until every lane of lanes is done,
+	// taking the calls of floating too where they come.
+	take := func(lanes, floating map[string][]string) error {
+		for ; pendingCalls(lanes); g++ {
 			if g >= len(got) {
 				return fmt.Errorf("call %d missing: want %s", g+1, describeLanes(lanes, floating))
 			}
@@ -211,25 +193,25 @@ func matchCalls(got, want []string) error {
 				return fmt.Errorf("call %d:\n got  %s\n want %s", g+1, got[g], describeLanes(lanes, floating))
 			}
 		}
-		carried = map[string][]string{}
-		for name, l := range floating {
-			if len(l) > 0 {
-				carried[name] = l
-			}
-		}
+		return nil
 	}
-	for ; len(carried) > 0; g++ {
-		switch {
-		case g >= len(got):
-			return fmt.Errorf("call %d missing: want %s", g+1, describeLanes(carried, nil))
-		case !takeCall(carried, got[g]):
-			return fmt.Errorf("call %d:\n got  %s\n want %s", g+1, got[g], describeLanes(carried, nil))
-		}
+	// carried are the background calls of earlier runs still to come.
+	carried := map[string][]string{}
+	for _, r := range callRuns(want) {
 		for name, l := range carried {
-			if len(l) == 0 {
-				delete(carried, name)
+			if _, ok := r.lanes[name]; ok {
+				r.lanes[name] = append(l, r.lanes[name]...)
+			} else {
+				r.floating[name] = append(l, r.floating[name]...)
 			}
 		}
+		if err := take(r.lanes, r.floating); err != nil {
+			return err
+		}
+		carried = r.floating
+	}
+	if err := take(carried, nil); err != nil {
+		return err
 	}
 	if g < len(got) {
 		return fmt.Errorf("unexpected call %d: %s", g+1, got[g])
@@ -237,9 +219,19 @@ func matchCalls(got, want []string) error {
 	return nil
 }
 
-// callRun is a run of cmpcalls lines: its lanes (a plain line is a lane
-// of its own, named by its position, so plain lines come one by one in
-// order) and the lanes read ahead, which may spill into the next run.
+// pendingCalls reports whether a lane has calls still to come.
+func pendingCalls(lanes map[string][]string) bool {
+	for _, l := range lanes {
+		if len(l) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// callRun is a run of cmpcalls lines: its lanes (a plain line is a run
+// of one lane of its own, named by its position) and its background lanes
+// (`[lane~]`), whose calls may come during the runs after it.
 type callRun struct {
 	lanes, floating map[string][]string
 }

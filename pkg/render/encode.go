@@ -2,11 +2,8 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"reflect"
-
-	"strconv"
 
 	yaml "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -69,33 +66,6 @@ func encodeOne(obj runtime.Object, redact bool) ([]byte, error) {
 		return nil, fmt.Errorf("internal error: encoding %s: %w", kind, err)
 	}
 	return y, nil
-}
-
-// numbers replaces the JSON numbers in v by the int or float64 that the
-// YAML library decodes from their text, and returns v.
-func numbers(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-			if int64(int(i)) == i {
-				return int(i)
-			}
-			return i
-		}
-		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
-			return f
-		}
-		return string(v)
-	case map[string]any:
-		for k, item := range v {
-			v[k] = numbers(item)
-		}
-	case []any:
-		for i, item := range v {
-			v[i] = numbers(item)
-		}
-	}
-	return v
 }
 
 // meaningfulEmpty reports whether an empty mapping under key means

@@ -139,6 +139,33 @@ func marshaled(v reflect.Value) (any, bool, error) {
 	return numbers(out), true, nil
 }
 
+// numbers replaces the JSON numbers in v by the int or float64 that the
+// YAML library decodes from their text, and returns v.
+func numbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			if int64(int(i)) == i {
+				return int(i)
+			}
+			return i
+		}
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			return f
+		}
+		return string(v)
+	case map[string]any:
+		for k, item := range v {
+			v[k] = numbers(item)
+		}
+	case []any:
+		for i, item := range v {
+			v[i] = numbers(item)
+		}
+	}
+	return v
+}
+
 // field is how a struct field is encoded.
 type field struct {
 	index               int
